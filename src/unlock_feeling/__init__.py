@@ -1,0 +1,26 @@
+"""unlock-feeling: per-utterance emotion recognition from text, face and voice.
+
+    >>> import unlock_feeling
+    >>> df = unlock_feeling.analyze("interview.mp4", language="ko")
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from unlock_feeling.labels import LABELS
+
+__all__ = ["LABELS", "AnalyzeOptions", "analyze", "__version__"]
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:  # pragma: no cover
+    from unlock_feeling.pipeline import AnalyzeOptions, analyze
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: importing the package must not load models or heavy libraries.
+    if name in ("analyze", "AnalyzeOptions"):
+        from unlock_feeling import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(name)

@@ -1,0 +1,155 @@
+"""Command line: `unlock-feeling analyze FILE -o out.csv` and `unlock-feeling models`."""
+
+from __future__ import annotations
+
+import math
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from unlock_feeling.errors import ModelError, UserInputError
+from unlock_feeling.labels import LABELS
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Per-utterance emotion (happy, surprise, neutral, fear, disgust, angry, sad) "
+                       "from what is said, how the face looks and how the voice sounds.")
+
+_STAGES = {"decode": "decoding", "vad": "finding speech", "asr": "transcribing", "text": "text emotion",
+           "face": "faces", "voice": "voice features"}
+
+
+class Language(str, Enum):
+    auto = "auto"
+    ko = "ko"
+    en = "en"
+
+
+class FaceModelChoice(str, Enum):
+    ensemble = "ensemble"
+    faceapi = "faceapi"
+    fer = "fer"
+
+
+def _fail(message: str, code: int, debug: bool) -> None:
+    if debug:
+        raise
+    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _span(start: float, end: float) -> str:
+    if start is None or (isinstance(start, float) and math.isnan(start)):
+        return ""
+    return f"{start:.1f}–{end:.1f}"
+
+
+def render_table(df) -> Table:  # type: ignore[no-untyped-def]
+    """A compact terminal view: time, language, text, emotion, confidence, runner-up emotions."""
+    table = Table(header_style="bold", expand=False)
+    table.add_column("time (s)", no_wrap=True)
+    table.add_column("lang", no_wrap=True)
+    table.add_column("text", ratio=3, overflow="fold")
+    table.add_column("emotion", no_wrap=True)
+    table.add_column("%", justify="right", no_wrap=True)
+    table.add_column("then", ratio=1)
+    table.add_column("from", no_wrap=True)
+    for r in df.itertuples(index=False):
+        ranked = sorted(LABELS, key=lambda label: -getattr(r, label))
+        others = ", ".join(f"{label} {getattr(r, label) * 100:.0f}" for label in ranked[1:3])
+        table.add_row(_span(r.start, r.end), r.language, r.text, f"[bold]{r.emotion}[/]",
+                      f"{r.confidence * 100:.0f}", others, r.modalities)
+    return table
+
+
+@app.command()
+def analyze(
+    path: Annotated[Path, typer.Argument(help="Video, audio, image or UTF-8 .txt file.", show_default=False)],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the table: .csv, .json or .parquet.")] = None,
+    language: Annotated[Language, typer.Option(help="Spoken/written language; auto = Korean or English per utterance.")] = Language.auto,
+    window: Annotated[float, typer.Option(help="Window (s) for videos without speech.")] = 2.0,
+    fps: Annotated[float, typer.Option(help="Frames per second sampled for the face.")] = 5.0,
+    asr_model: Annotated[str, typer.Option(help="whisper-base (bundled), a CTranslate2 model directory, or a size name in the local cache.")] = "whisper-base",
+    face_model: Annotated[FaceModelChoice, typer.Option(help="Facial expression model.")] = FaceModelChoice.ensemble,
+    beam_size: Annotated[int, typer.Option(min=1, help="ASR beam size (1 = greedy).")] = 1,
+    threads: Annotated[int, typer.Option(min=1, help="CPU threads per model.")] = 2,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the table.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+) -> None:
+    """Analyse one file: one row per utterance with fused and per-modality emotion probabilities."""
+    from unlock_feeling.pipeline import AnalyzeOptions, Analyzer
+    from unlock_feeling.report.table import check_output_path, write_table
+
+    err = Console(stderr=True)
+    try:
+        if output is not None:
+            check_output_path(output)
+        options = AnalyzeOptions(language=language.value, window=window, fps=fps, asr_model=asr_model,
+                                 face_model=face_model.value, beam_size=beam_size, threads=threads)
+        with Progress(TextColumn("{task.description:<16}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                      TimeElapsedColumn(), console=err, transient=True, disable=quiet) as bar:
+            tasks: dict[str, TaskID] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=max(total, 1))
+                bar.update(tasks[stage], completed=done, total=max(total, 1))
+
+            df = Analyzer(options).analyze(path, progress)
+        if output is not None:
+            write_table(df, output)
+    except (UserInputError, ModelError) as e:
+        _fail(str(e), 2, debug)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130, debug)
+    except Exception as e:  # noqa: BLE001
+        _fail(f"internal error: {type(e).__name__}: {e} (run with --debug for details)", 1, debug)
+    if not quiet:
+        Console(width=max(Console().width, 110)).print(render_table(df))
+    if output is not None:
+        err.print(f"wrote {len(df)} rows to {output}", highlight=False)
+
+
+@app.command()
+def models(
+    check: Annotated[bool, typer.Option("--check/--no-check", help="Verify each model's sha256.")] = True,
+) -> None:
+    """List every model used, with its source, licence, size and sha256 (nothing is downloaded)."""
+    from unlock_feeling.models.registry import MODELS, check_model, model_path
+
+    table = Table(header_style="bold")
+    for col in ("name", "task", "licence", "size", "sha256", "status"):
+        table.add_column(col, no_wrap=col in ("name", "size", "sha256"))
+    table.add_column("source", overflow="fold", ratio=1)
+    bad = 0
+    for m in MODELS:
+        try:
+            path = model_path(m.name)
+            target = path / "model.bin" if path.is_dir() else path
+            size = f"{target.stat().st_size / 1e6:.1f} MB"
+            if check:
+                _, digest, ok = check_model(m.name)
+                status = "[green]ok[/]" if ok else "[red]sha256 mismatch[/]"
+                bad += not ok
+            else:
+                digest, status = m.sha256, "present"
+        except ModelError as e:
+            size, digest, status = "", m.sha256, f"[red]{e}[/]"
+            bad += 1
+        table.add_row(m.name, m.task, m.license, size, digest[:16] + "…" if digest else "", status, m.source)
+    Console(width=max(Console().width, 160)).print(table)
+    if bad:
+        raise typer.Exit(2)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Extract stage: one extractor per modality (text, face, voice)."""

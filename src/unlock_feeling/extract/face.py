@@ -1,0 +1,110 @@
+"""Face stage: detect the largest face per frame, crop it, score its expression, pool over frames."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Literal
+
+import numpy as np
+
+from unlock_feeling.extract.face_detect import FaceBox, FaceDetector
+from unlock_feeling.extract.face_expression import FaceApiExpression, FerExpression
+from unlock_feeling.labels import LABELS
+
+ExpressionModel = Literal["ensemble", "faceapi", "fer"]
+
+
+@dataclass(frozen=True)
+class FaceConfig:
+    model: ExpressionModel = "ensemble"
+    min_score: float = 0.5
+    margin: float = 0.2
+    """Extra border around the detected box, as a fraction of its size, on each side."""
+    threads: int = 2
+
+
+@dataclass(frozen=True)
+class FrameFace:
+    """One frame's largest face."""
+
+    time: float
+    box: FaceBox
+    probabilities: np.ndarray
+    embedding: np.ndarray
+    faces: int
+
+
+@dataclass(frozen=True)
+class PooledFace:
+    probabilities: np.ndarray | None
+    """Pooled over the frames that had a face; None when no frame did."""
+    embedding: np.ndarray | None
+    frames: int
+    """Frames with a usable face."""
+    max_faces: int
+    best_box: FaceBox | None = None
+    best_time: float | None = None
+
+
+def crop(image: np.ndarray, box: FaceBox, margin: float) -> np.ndarray:
+    h, w = image.shape[:2]
+    bw, bh = box.x1 - box.x0, box.y1 - box.y0
+    x0 = int(max(0, box.x0 - margin * bw))
+    y0 = int(max(0, box.y0 - margin * bh))
+    x1 = int(min(w, box.x1 + margin * bw))
+    y1 = int(min(h, box.y1 + margin * bh))
+    return image[y0:y1, x0:x1]
+
+
+def pool(frames: Sequence[FrameFace]) -> PooledFace:
+    """Confidence-weighted mean over frames: a frame counts by its detection score times how far
+    its expression is from uniform, so a few clear frames (a brief smile) are not washed out by
+    many ambiguous ones."""
+    if not frames:
+        return PooledFace(None, None, 0, 0)
+    probs = np.stack([f.probabilities for f in frames])
+    k = len(LABELS)
+    certainty = (probs.max(axis=1) - 1.0 / k) / (1.0 - 1.0 / k)
+    weights = np.array([f.box.score for f in frames]) * (0.05 + certainty)
+    weights = weights / weights.sum()
+    pooled = (weights[:, None] * probs).sum(axis=0)
+    embedding = (weights[:, None] * np.stack([f.embedding for f in frames])).sum(axis=0)
+    best = frames[int(np.argmax(weights))]
+    return PooledFace((pooled / pooled.sum()).astype(np.float32), embedding.astype(np.float32),
+                      len(frames), max(f.faces for f in frames), best.box, best.time)
+
+
+@dataclass
+class FaceAnalyzer:
+    config: FaceConfig = FaceConfig()
+
+    @cached_property
+    def detector(self) -> FaceDetector:
+        return FaceDetector(min_score=self.config.min_score, threads=self.config.threads)
+
+    @cached_property
+    def faceapi(self) -> FaceApiExpression:
+        return FaceApiExpression(self.config.threads)
+
+    @cached_property
+    def fer(self) -> FerExpression:
+        return FerExpression(self.config.threads)
+
+    def frames(self, timed_images: Sequence[tuple[float, np.ndarray]]) -> list[FrameFace]:
+        """Detect and score the largest face of each (time, RGB image)."""
+        found: list[tuple[float, FaceBox, np.ndarray, int]] = []
+        for t, image in timed_images:
+            faces = self.detector.detect(image)
+            if faces:
+                found.append((t, faces[0], crop(image, faces[0], self.config.margin), len(faces)))
+        if not found:
+            return []
+        crops = [c for _, _, c, _ in found]
+        probs, emb = self.faceapi.run(crops)
+        if self.config.model == "fer":
+            probs = self.fer(crops)
+        elif self.config.model == "ensemble":
+            probs = (probs + self.fer(crops)) / 2.0
+        return [FrameFace(t, box, p, e, n) for (t, box, _, n), p, e in zip(found, probs, emb)]

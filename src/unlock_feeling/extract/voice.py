@@ -1,0 +1,86 @@
+"""Voice stage: acoustic/prosodic features of an utterance.
+
+F0 statistics (YIN), energy, voiced ratio, speaking rate and MFCC statistics (librosa), the kind
+of features the original prototype used. There is no pretrained speech-emotion model available
+offline, so this stage yields features only; `voice_*` probabilities stay empty until a voice
+head is trained on labelled speech.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from unlock_feeling.media.decode import SAMPLE_RATE
+
+PROSODY_NAMES = ("f0_median_hz", "f0_std_semitones", "f0_range_semitones", "energy_db", "energy_std_db",
+                 "voiced_ratio", "speaking_rate")
+
+
+@dataclass(frozen=True)
+class VoiceConfig:
+    fmin: float = 65.0
+    fmax: float = 500.0
+    n_mfcc: int = 13
+    frame_length: int = 1024
+    hop_length: int = 160  # 10 ms
+
+
+@dataclass(frozen=True)
+class VoiceFeatures:
+    prosody: dict[str, float]
+    vector: np.ndarray
+    """prosody values followed by MFCC means and standard deviations."""
+
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_VOWEL_GROUPS = re.compile(r"[aeiouy]+", re.IGNORECASE)
+
+
+def count_syllables(text: str) -> int:
+    """Hangul syllable blocks plus English vowel groups: a rough syllable count for any mix."""
+    return len(_HANGUL.findall(text)) + len(_VOWEL_GROUPS.findall(text))
+
+
+def voice_features(audio: np.ndarray, text: str = "", config: VoiceConfig = VoiceConfig()) -> VoiceFeatures:
+    """Features of one utterance's 16 kHz mono samples."""
+    import librosa
+
+    y = np.asarray(audio, dtype=np.float32)
+    duration = len(y) / SAMPLE_RATE
+    if len(y) < config.frame_length:
+        y = np.pad(y, (0, config.frame_length - len(y)))
+    rms = librosa.feature.rms(y=y, frame_length=config.frame_length, hop_length=config.hop_length)[0]
+    db = librosa.amplitude_to_db(rms, ref=1.0, top_db=None)
+    loud = db > max(db.max() - 35.0, -60.0)
+    f0 = librosa.yin(y, fmin=config.fmin, fmax=config.fmax, sr=SAMPLE_RATE,
+                     frame_length=config.frame_length, hop_length=config.hop_length)
+    n = min(len(f0), len(loud))
+    f0, loud, db = f0[:n], loud[:n], db[:n]
+    # YIN returns fmax-ish values on unvoiced frames: keep loud frames strictly inside the range
+    voiced = loud & (f0 > config.fmin * 1.05) & (f0 < config.fmax * 0.95)
+    f0v = f0[voiced]
+    if f0v.size:  # drop octave errors: keep frames within an octave of the median
+        f0v = f0v[np.abs(np.log2(f0v / np.median(f0v))) < 1.0]
+    semis = 12 * np.log2(f0v / np.median(f0v)) if f0v.size else f0v
+    mfcc = librosa.feature.mfcc(y=y, sr=SAMPLE_RATE, n_mfcc=config.n_mfcc, hop_length=config.hop_length)
+    syllables = count_syllables(text)
+    if syllables:
+        rate = syllables / max(duration, 1e-3)
+    else:  # no transcript: acoustic onsets per second
+        onsets = librosa.onset.onset_detect(y=y, sr=SAMPLE_RATE, hop_length=config.hop_length)
+        rate = len(onsets) / max(duration, 1e-3)
+    prosody = {
+        "f0_median_hz": float(np.median(f0v)) if f0v.size else 0.0,
+        "f0_std_semitones": float(semis.std()) if f0v.size else 0.0,
+        "f0_range_semitones": float(np.percentile(semis, 95) - np.percentile(semis, 5)) if f0v.size > 2 else 0.0,
+        "energy_db": float(db[loud].mean()) if loud.any() else float(db.mean()),
+        "energy_std_db": float(db[loud].std()) if loud.any() else 0.0,
+        "voiced_ratio": float(voiced.sum() / max(loud.sum(), 1)),
+        "speaking_rate": float(rate),
+    }
+    vector = np.concatenate([np.array([prosody[k] for k in PROSODY_NAMES], dtype=np.float32),
+                             mfcc.mean(axis=1).astype(np.float32), mfcc.std(axis=1).astype(np.float32)])
+    return VoiceFeatures(prosody, vector)

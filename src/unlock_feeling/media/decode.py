@@ -1,0 +1,184 @@
+"""Probe and decode media with PyAV (audio, video) and Pillow (still images).
+
+Audio is decoded as a stream and resampled to 16 kHz mono float32. Video frames are decoded as a
+stream too: only the frames nearest to the requested times are converted to RGB arrays, so a long
+video is never held in memory.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from unlock_feeling.errors import UserInputError
+
+SAMPLE_RATE = 16000
+MediaKind = Literal["video", "audio", "image", "text"]
+TEXT_SUFFIXES = {".txt", ".text"}
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    path: Path
+    kind: MediaKind
+    duration: float
+    has_audio: bool
+    has_video: bool
+    width: int = 0
+    height: int = 0
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise UserInputError(f"{path}: no such file")
+    if path.is_dir():
+        raise UserInputError(f"{path}: is a directory, expected a media or .txt file")
+    try:
+        size = path.stat().st_size
+        with open(path, "rb"):
+            pass
+    except OSError as e:
+        raise UserInputError(f"{path}: cannot read ({e.strerror})") from None
+    if size == 0:
+        raise UserInputError(f"{path}: file is empty")
+
+
+def _is_image(path: Path) -> tuple[int, int] | None:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            if getattr(im, "n_frames", 1) > 1 and im.format not in ("MPO",):
+                return None  # animated (GIF, WebP): treat as video
+            im.verify()
+            return im.size
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return None
+
+
+def probe(path: str | Path) -> MediaInfo:
+    """Find out what an input is. Raises UserInputError with a one-line reason."""
+    import av
+
+    p = Path(path)
+    _check_file(p)
+    if p.suffix.lower() in TEXT_SUFFIXES:
+        return MediaInfo(p, "text", 0.0, False, False)
+    size = _is_image(p)
+    if size is not None:
+        return MediaInfo(p, "image", 0.0, False, True, size[0], size[1])
+    try:
+        with av.open(str(p)) as container:
+            audio = container.streams.audio
+            video = [s for s in container.streams.video if s.frames != 1 or s.average_rate]
+            duration = float(container.duration or 0) / 1e6 if container.duration else 0.0
+            if not duration:
+                streams = list(audio) + video
+                duration = max((float(s.duration * s.time_base) for s in streams if s.duration), default=0.0)
+            width = video[0].codec_context.width if video else 0
+            height = video[0].codec_context.height if video else 0
+            for s in list(audio) + video:
+                if s.codec_context is None or s.codec_context.name is None:
+                    raise UserInputError(f"{p}: unsupported codec")
+    except UserInputError:
+        raise
+    except Exception as e:  # noqa: BLE001 - PyAV raises many FFmpeg error types
+        raise UserInputError(f"{p}: not a readable media file ({_short(e)})") from None
+    if not audio and not video:
+        raise UserInputError(f"{p}: has no audio or video stream")
+    kind: MediaKind = "video" if video else "audio"
+    return MediaInfo(p, kind, duration, bool(audio), bool(video), width, height)
+
+
+def _short(e: Exception) -> str:
+    text = str(e).strip() or type(e).__name__
+    return text.splitlines()[0][:200]
+
+
+def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Decode the first audio stream to mono float32 at `sample_rate`, streaming packet by packet."""
+    import av
+
+    chunks: list[np.ndarray] = []
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.audio[0]
+            stream.thread_type = "AUTO"
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+    except IndexError:
+        raise UserInputError(f"{path}: has no audio stream") from None
+    except Exception as e:  # noqa: BLE001
+        if not chunks:
+            raise UserInputError(f"{path}: cannot decode audio ({_short(e)})") from None
+        # truncated file: keep what decoded
+    if not chunks:
+        raise UserInputError(f"{path}: audio stream is empty")
+    audio = np.concatenate(chunks).astype(np.float32, copy=False)
+    return np.nan_to_num(audio, copy=False)
+
+
+def load_image(path: str | Path, max_side: int = 1280) -> np.ndarray:
+    """Read a still image as RGB uint8 (EXIF orientation applied), downscaled to `max_side`."""
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(path) as im:
+            im = ImageOps.exif_transpose(im).convert("RGB")
+            im.thumbnail((max_side, max_side))
+            return np.asarray(im)
+    except Exception as e:  # noqa: BLE001
+        raise UserInputError(f"{path}: cannot decode image ({_short(e)})") from None
+
+
+def _scaled(width: int, height: int, max_side: int) -> tuple[int, int]:
+    scale = min(1.0, max_side / max(width, height, 1))
+    return max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2)
+
+
+def iter_frames(path: str | Path, times: Sequence[float], max_side: int = 640) -> Iterator[tuple[float, np.ndarray]]:
+    """Yield (requested time, RGB frame) for each requested time, from a single streaming pass.
+
+    Each requested time gets the first decoded frame whose timestamp is at or after it (the last
+    frame for times past the end). Frames nobody asked for are never converted to arrays.
+    """
+    import av
+
+    wanted = sorted(times)
+    if not wanted:
+        return
+    i = 0
+    last: av.VideoFrame | None = None
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            size = _scaled(stream.codec_context.width, stream.codec_context.height, max_side)
+            for frame in container.decode(stream):
+                if frame.time is None:
+                    continue
+                last = frame
+                j = bisect.bisect_right(wanted, frame.time + 1e-6, lo=i)
+                if j > i:
+                    image = frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
+                    for t in wanted[i:j]:
+                        yield t, image
+                    i = j
+                if i >= len(wanted):
+                    return
+    except Exception as e:  # noqa: BLE001
+        if last is None:
+            raise UserInputError(f"{path}: cannot decode video ({_short(e)})") from None
+    if last is not None and i < len(wanted):
+        image = last.to_ndarray(format="rgb24", width=size[0], height=size[1])
+        for t in wanted[i:]:
+            yield t, image

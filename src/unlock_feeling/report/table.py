@@ -1,0 +1,60 @@
+"""The output table (docs: README "Output columns") and atomic writing to CSV / JSON / Parquet."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from unlock_feeling.errors import UserInputError
+from unlock_feeling.labels import LABELS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MODALITIES = ("text", "face", "voice")
+COLUMNS: tuple[str, ...] = (
+    ("source", "start", "end", "speaker", "language", "text", "emotion", "confidence")
+    + LABELS
+    + tuple(f"{m}_{label}" for m in MODALITIES for label in LABELS)
+    + ("face_frames", "face_count", "modalities")
+)
+FORMATS = {".csv": "csv", ".json": "json", ".parquet": "parquet"}
+
+
+def check_output_path(path: str | Path) -> Path:
+    """Fail before any work if the output cannot be written."""
+    p = Path(path)
+    if p.suffix.lower() not in FORMATS:
+        raise UserInputError(f"{p}: unsupported output format {p.suffix!r} (use .csv, .json or .parquet)")
+    parent = p.parent if str(p.parent) else Path(".")
+    if p.is_dir():
+        raise UserInputError(f"{p}: is a directory")
+    if not parent.is_dir():
+        raise UserInputError(f"{p}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise UserInputError(f"{p}: not writable")
+    return p
+
+
+def write_table(df: "pd.DataFrame", path: str | Path) -> Path:
+    """Write to a temporary file in the same directory, then rename: never a half-written file."""
+    p = check_output_path(path)
+    kind = FORMATS[p.suffix.lower()]
+    fd, tmp = tempfile.mkstemp(dir=p.parent if str(p.parent) else ".", prefix=f".{p.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        if kind == "csv":
+            df.to_csv(tmp, index=False, encoding="utf-8")
+        elif kind == "json":
+            df.to_json(tmp, orient="records", force_ascii=False, indent=2)
+        else:
+            df.to_parquet(tmp, index=False)
+        os.replace(tmp, p)
+    except OSError as e:
+        raise UserInputError(f"{p}: cannot write ({e.strerror or e})") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return p

@@ -1,0 +1,56 @@
+"""Voice activity detection with Silero VAD v6 (the ONNX model shipped in faster-whisper)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from unlock_feeling.media.decode import SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class VadConfig:
+    threshold: float = 0.5
+    min_speech_ms: int = 250
+    min_silence_ms: int = 500
+    max_utterance_s: float = 20.0
+    pad_ms: int = 200
+
+
+@dataclass
+class Utterance:
+    start: float
+    end: float
+    text: str = ""
+    language: str = ""
+    language_probability: float = 0.0
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+def speech_spans(audio: np.ndarray, config: VadConfig = VadConfig()) -> list[Utterance]:
+    """Speech regions of 16 kHz mono audio as utterances (no text yet)."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    options = VadOptions(
+        threshold=config.threshold,
+        min_speech_duration_ms=config.min_speech_ms,
+        min_silence_duration_ms=config.min_silence_ms,
+        max_speech_duration_s=config.max_utterance_s,
+        speech_pad_ms=config.pad_ms,
+    )
+    spans = get_speech_timestamps(audio, options, sampling_rate=SAMPLE_RATE)
+    return [Utterance(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in spans]
+
+
+def fixed_windows(duration: float, window: float) -> list[Utterance]:
+    """Consecutive windows covering [0, duration) (the last one may be shorter)."""
+    if duration <= 0:
+        return [Utterance(0.0, max(duration, 0.0))]
+    n = max(1, int(np.ceil(duration / window - 1e-9)))
+    return [Utterance(round(i * window, 3), round(min(duration, (i + 1) * window), 3)) for i in range(n)]
