@@ -1,7 +1,7 @@
 """Face detection with MediaPipe BlazeFace (TFLite, run by ai-edge-litert).
 
-The short-range model (128x128 input) is tried first; if it finds nothing, the full-range model
-(192x192) looks for smaller, distant faces. Anchors and box decoding follow MediaPipe's
+The short-range model (128x128 input, faces close to the camera) and the full-range model
+(192x192, smaller and distant faces) both run; their detections are merged. Anchors and box decoding follow MediaPipe's
 face_detection_*_cpu graphs (SSD anchors, fixed anchor size, scale = input size).
 """
 
@@ -122,11 +122,14 @@ class FaceDetector:
         return self._runners[v.model]
 
     def detect(self, image: np.ndarray) -> list[FaceBox]:
-        for variant in (SHORT_RANGE, FULL_RANGE):
-            faces = self._detect(image, variant)
-            if faces:
-                return faces
-        return []
+        """Both models run; their boxes are merged (a face found by both counts once)."""
+        found = self._detect(image, SHORT_RANGE) + self._detect(image, FULL_RANGE)
+        if not found:
+            return []
+        boxes = np.array([[f.x0, f.y0, f.x1, f.y1] for f in found])
+        scores = np.array([f.score for f in found])
+        merged = [FaceBox(*map(float, b), s) for b, s in weighted_nms(boxes, scores, 0.3)]
+        return sorted(merged, key=lambda f: -f.area)
 
     def _detect(self, image: np.ndarray, v: _Variant) -> list[FaceBox]:
         import cv2

@@ -1,0 +1,136 @@
+"""The command line: outputs, and one clear error (exit 2, no traceback, no output file) per bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from unlock_feeling.cli import app
+from unlock_feeling.labels import LABELS
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json", ".parquet"])
+def test_output_formats(media, tmp_path, suffix):
+    out = tmp_path / f"결과 table{suffix}"
+    result = run("analyze", media["text"], "-o", out)
+    assert result.exit_code == 0, result.output
+    if suffix == ".csv":
+        df = pd.read_csv(out)
+    elif suffix == ".json":
+        df = pd.DataFrame(json.loads(out.read_text(encoding="utf-8")))
+    else:
+        df = pd.read_parquet(out)
+    assert len(df) == 3 and list(df["emotion"]) == ["happy", "angry", "sad"]
+    assert "행복" in df["text"].iloc[0]
+    assert abs(df[list(LABELS)].sum(axis=1) - 1).max() < 1e-6
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no temp files left
+
+
+def test_prints_table(media):
+    result = run("analyze", media["image"])
+    assert result.exit_code == 0
+    assert "happy" in result.output and "face" in result.output
+
+
+def test_models_command_verifies_every_model():
+    result = run("models")
+    assert result.exit_code == 0, result.output
+    for name in ("whisper-base", "silero-vad-v6", "faceapi-expression", "fer-mini-xception", "blazeface-short-range",
+                 "text-emotion-head", "multilingual-e5-small-q4"):
+        assert name in result.output
+    assert "mismatch" not in result.output
+
+
+def _bad_inputs(media, tmp: Path) -> dict[str, tuple[Path, str]]:
+    empty = tmp / "empty.mp4"
+    empty.write_bytes(b"")
+    corrupt = tmp / "corrupt.mp4"
+    corrupt.write_bytes(os.urandom(50_000))
+    data = media["video"].read_bytes()
+    truncated = tmp / "truncated.mp4"
+    truncated.write_bytes(data[: len(data) // 3])
+    latin = tmp / "latin1.txt"
+    latin.write_bytes("caf\xe9 tr\xe8s \xe9nerv\xe9".encode("latin-1"))
+    blank_txt = tmp / "blank.txt"
+    blank_txt.write_text("\n  \n", encoding="utf-8")
+    return {
+        "missing": (tmp / "nope.mp4", "no such file"),
+        "directory": (tmp, "is a directory"),
+        "empty": (empty, "file is empty"),
+        "corrupt": (corrupt, "not a readable media file"),
+        "truncated": (truncated, "not a readable media file"),
+        "non-utf8": (latin, "not UTF-8"),
+        "blank text": (blank_txt, "contains no text"),
+        "faceless image": (media["faceless_image"], "no face"),
+        "silence": (media["silence"], "no speech"),
+        "0.2 s clip": (media["short"], "too short"),
+        "faceless silent video": (media["video_faceless_silent"], "nothing to analyse"),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing", "directory", "empty", "corrupt", "truncated", "non-utf8", "blank text",
+                                  "faceless image", "silence", "0.2 s clip", "faceless silent video"])
+def test_bad_input_one_clear_error(media, tmp_path, case):
+    bad_dir = tmp_path / "in"
+    bad_dir.mkdir()
+    path, message = _bad_inputs(media, bad_dir)[case]
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "result.csv"
+    result = run("analyze", path, "-o", out)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert list(out_dir.iterdir()) == []  # nothing written, not even a temp file
+
+
+def test_unwritable_output_fails_before_work(media, tmp_path):
+    result = run("analyze", media["text"], "-o", tmp_path / "missing dir" / "x.csv")
+    assert result.exit_code == 2 and "does not exist" in result.output
+    result = run("analyze", media["text"], "-o", tmp_path / "x.xlsx")
+    assert result.exit_code == 2 and "unsupported output format" in result.output
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_read_only_directory(media, tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    result = run("analyze", media["text"], "-o", ro / "x.csv")
+    assert result.exit_code == 2 and "not writable" in result.output
+
+
+def test_existing_output_untouched_on_failure(media, tmp_path):
+    out = tmp_path / "keep.csv"
+    out.write_text("precious\n")
+    result = run("analyze", media["silence"], "-o", out)
+    assert result.exit_code == 2
+    assert out.read_text() == "precious\n"
+
+
+def test_real_process_korean_path_and_stderr(media, tmp_path):
+    """A real subprocess: exit codes, stderr message, no traceback; Korean and spaces in paths."""
+    exe = [sys.executable, "-m", "unlock_feeling.cli"]
+    out = tmp_path / "한국어 결과.csv"
+    ok = subprocess.run(exe + ["analyze", str(media["video_ko"]), "--language", "ko", "-q", "-o", str(out)],
+                        capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0, ok.stderr
+    assert pd.read_csv(out)["language"].eq("ko").all()
+    bad = subprocess.run(exe + ["analyze", str(tmp_path / "없는 파일.mp4")], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2
+    assert "없는 파일.mp4: no such file" in bad.stderr
+    assert "Traceback" not in bad.stderr + bad.stdout
+    assert bad.stderr.strip().count("\n") == 0  # one line

@@ -1,0 +1,38 @@
+import numpy as np
+import pytest
+
+from unlock_feeling.fuse import late_fusion
+from unlock_feeling.labels import LABELS, normalize_label
+from unlock_feeling.segment.vad import fixed_windows
+
+
+def test_label_order_is_the_contract():
+    assert LABELS == ("happy", "surprise", "neutral", "fear", "disgust", "angry", "sad")
+
+
+@pytest.mark.parametrize("name,expected", [("기쁨", "happy"), ("Expressionless", "neutral"), ("disqust", "disgust"),
+                                           ("Aversion", "disgust"), ("anger", "angry"), ("불안", None)])
+def test_normalize_label(name, expected):
+    assert normalize_label(name) == expected
+
+
+def test_fusion_drops_missing_modalities_and_sums_to_one():
+    happy = np.array([0.9, 0.02, 0.02, 0.02, 0.02, 0.01, 0.01])
+    assert late_fusion({"text": None, "face": None}) is None
+    only_face = late_fusion({"text": None, "face": happy})
+    assert only_face.emotion == "happy" and np.allclose(only_face.probabilities, happy)
+    sad = np.roll(happy, 6)
+    both = late_fusion({"text": sad, "face": happy})
+    assert abs(both.probabilities.sum() - 1) < 1e-9
+    assert both.emotion == "sad"  # equally sure: the more reliable modality (text) wins
+
+
+def test_confident_modality_outweighs_unsure_one():
+    unsure = np.full(7, 1 / 7) + np.array([0, 0, 0.02, 0, 0, 0, -0.02])
+    sure = np.array([0.01, 0.01, 0.01, 0.01, 0.01, 0.94, 0.01])
+    assert late_fusion({"text": unsure, "face": sure}).emotion == "angry"
+
+
+def test_fixed_windows_cover_the_duration():
+    w = fixed_windows(5.0, 2.0)
+    assert [(u.start, u.end) for u in w] == [(0.0, 2.0), (2.0, 4.0), (4.0, 5.0)]
