@@ -21,7 +21,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                        "from what is said, how the face looks and how the voice sounds.")
 
 _STAGES = {"decode": "decoding", "vad": "finding speech", "asr": "transcribing", "text": "text emotion",
-           "face": "faces", "voice": "voice features"}
+           "face": "faces", "voice": "voice features",
+           "fuse": "fusion"}
 
 
 class Language(str, Enum):

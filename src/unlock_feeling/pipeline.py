@@ -158,18 +158,20 @@ class Analyzer:
             text_probs = {id(u): p for u, p in zip(spoken, probs)}
             report("text", len(spoken), len(spoken))
         faces = self._faces(info, utterances, report) if info.has_video else {}
-        rows = []
         report("voice", 0, len(utterances))
+        voices: list[dict[str, float] | None] = []
         for i, u in enumerate(utterances):
             voice = None
             if audio is not None and u.text:
                 clip = audio[int(u.start * SAMPLE_RATE):int(u.end * SAMPLE_RATE)]
                 if len(clip) >= SAMPLE_RATE // 10:
                     voice = voice_features(clip, u.text).prosody
-            row = self._row(info, u, text_probs.get(id(u)), faces.get(i), voice)
-            if row is not None:
-                rows.append(row)
+            voices.append(voice)
             report("voice", i + 1, len(utterances))
+        report("fuse", 0, len(utterances))
+        rows = [row for i, u in enumerate(utterances)
+                if (row := self._row(info, u, text_probs.get(id(u)), faces.get(i), voices[i])) is not None]
+        report("fuse", len(utterances), len(utterances))
         if not rows:
             reasons = []
             if info.has_video:

@@ -64,49 +64,114 @@ class Transcriber:
 
     def transcribe(self, audio: np.ndarray, utterances: Sequence[Utterance],
                    progress: Callable[[int], None] | None = None) -> list[Utterance]:
-        """Fill text and language of each utterance (in place) and return them."""
+        """Fill text and language of each utterance (in place) and return them.
+
+        Utterances are packed into windows of at most 30 s of the original audio (Whisper's
+        encoder always reads 30 s, so one clip per window would waste most of it); each window is
+        decoded with timestamps, and each timed segment goes to the utterance it overlaps most.
+        """
         from faster_whisper.audio import pad_or_trim
         from faster_whisper.tokenizer import Tokenizer
 
         model = self.model
-        allowed = [lang for lang in self.config.languages]
-        tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe",
-                              language=allowed[0] if model.model.is_multilingual else "en")
-        prompt = model.get_prompt(tokenizer, [], without_timestamps=True)
-        lang_index = prompt.index(tokenizer.language) if model.model.is_multilingual else None
+        allowed = list(self.config.languages)
+        multilingual = model.model.is_multilingual
+        tokenizer = Tokenizer(model.hf_tokenizer, multilingual, task="transcribe",
+                              language=allowed[0] if multilingual else "en")
+        prompt = model.get_prompt(tokenizer, [], without_timestamps=False)
+        lang_index = prompt.index(tokenizer.language) if multilingual else None
+        windows = pack_windows(utterances, WINDOW_SECONDS)
         bs = max(1, self.config.batch_size)
-        for i in range(0, len(utterances), bs):
-            batch = list(utterances[i:i + bs])
+        for i in range(0, len(windows), bs):
+            batch = windows[i:i + bs]
             feats = np.stack([
                 pad_or_trim(model.feature_extractor(
-                    audio[int(u.start * SAMPLE_RATE):int(u.end * SAMPLE_RATE)])[..., :-1])
-                for u in batch
+                    audio[int(w[0].start * SAMPLE_RATE):int(w[-1].end * SAMPLE_RATE)])[..., :-1])
+                for w in batch
             ])
             encoded = model.encode(feats)
             prompts = [list(prompt) for _ in batch]
+            languages = [("en", 1.0)] * len(batch)
             if lang_index is not None:
-                for u, p, probs in zip(batch, prompts, model.model.detect_language(encoded)):
-                    scores = {tok[2:-2]: pr for tok, pr in probs if tok[2:-2] in allowed}
-                    lang = max(scores, key=scores.get) if scores else allowed[0]
-                    total = sum(scores.values()) or 1.0
-                    u.language, u.language_probability = lang, float(scores.get(lang, 0.0) / total)
+                languages = [self._choose_language(probs, allowed) for probs in model.model.detect_language(encoded)]
+                for p, (lang, _) in zip(prompts, languages):
                     p[lang_index] = tokenizer.tokenizer.token_to_id(f"<|{lang}|>")
-            else:
-                for u in batch:
-                    u.language, u.language_probability = "en", 1.0
             results = model.model.generate(
                 encoded, prompts, beam_size=self.config.beam_size, max_length=model.max_length,
                 return_scores=True, return_no_speech_prob=True, suppress_blank=True,
-                suppress_tokens=[-1], repetition_penalty=1.0, no_repeat_ngram_size=0,
+                suppress_tokens=[-1], max_initial_timestamp_index=50,
             )
-            for u, r in zip(batch, results):
-                tokens = [t for t in r.sequences_ids[0] if t < tokenizer.eot]
-                u.avg_logprob = float(r.scores[0]) if r.scores else 0.0
-                u.no_speech_prob = float(r.no_speech_prob)
-                text = tokenizer.decode(tokens).strip()
-                silent = (u.no_speech_prob > self.config.no_speech_threshold
-                          and u.avg_logprob < self.config.log_prob_threshold)
-                u.text = "" if silent else text
+            for window, (lang, lang_p), r in zip(batch, languages, results):
+                offset = window[0].start
+                avg_logprob = float(r.scores[0]) if r.scores else 0.0
+                silent = (r.no_speech_prob > self.config.no_speech_threshold
+                          and avg_logprob < self.config.log_prob_threshold)
+                texts: dict[int, list[str]] = {id(u): [] for u in window}
+                if not silent:
+                    for start, end, tokens in timed_segments(
+                            r.sequences_ids[0], tokenizer.timestamp_begin, tokenizer.eot,
+                            model.time_precision, window[-1].end - offset):
+                        text = tokenizer.decode(tokens).strip()
+                        if text:
+                            u = _best_overlap(window, offset + start, offset + end)
+                            texts[id(u)].append(text)
+                for u in window:
+                    u.text = " ".join(texts[id(u)]).strip()
+                    u.language, u.language_probability = lang, lang_p
+                    u.avg_logprob, u.no_speech_prob = avg_logprob, float(r.no_speech_prob)
             if progress:
-                progress(len(batch))
+                progress(sum(len(w) for w in batch))
         return list(utterances)
+
+    @staticmethod
+    def _choose_language(probs: list[tuple[str, float]], allowed: list[str]) -> tuple[str, float]:
+        """The most probable allowed language, with its probability renormalised over the allowed."""
+        scores = {tok[2:-2]: p for tok, p in probs if tok[2:-2] in allowed}
+        if not scores:
+            return allowed[0], 0.0
+        lang = max(scores, key=lambda k: scores[k])
+        return lang, float(scores[lang] / (sum(scores.values()) or 1.0))
+
+
+WINDOW_SECONDS = 29.5
+
+
+def pack_windows(utterances: Sequence[Utterance], limit: float) -> list[list[Utterance]]:
+    """Group consecutive utterances so that each group spans at most `limit` seconds of audio."""
+    windows: list[list[Utterance]] = []
+    for u in utterances:
+        if windows and u.end - windows[-1][0].start <= limit:
+            windows[-1].append(u)
+        else:
+            windows.append([u])
+    return windows
+
+
+def timed_segments(tokens: Sequence[int], timestamp_begin: int, eot: int, precision: float,
+                   duration: float) -> list[tuple[float, float, list[int]]]:
+    """Split Whisper output tokens at timestamp tokens: [(start, end, text tokens)], times relative
+    to the window. Text after the last timestamp (an unfinished segment) ends at `duration`."""
+    segments: list[tuple[float, float, list[int]]] = []
+    current: list[int] = []
+    start = 0.0
+    for token in tokens:
+        if token >= timestamp_begin:
+            time = (token - timestamp_begin) * precision
+            if current:
+                segments.append((start, max(time, start), current))
+                current = []
+            start = time
+        elif token < eot:
+            current.append(token)
+    if current:
+        segments.append((start, max(duration, start), current))
+    return segments
+
+
+def _best_overlap(window: Sequence[Utterance], start: float, end: float) -> Utterance:
+    def score(u: Utterance) -> tuple[float, float]:
+        overlap = min(u.end, end) - max(u.start, start)
+        distance = abs((u.start + u.end) / 2 - (start + end) / 2)
+        return overlap, -distance
+
+    return max(window, key=score)
