@@ -1,7 +1,7 @@
 """Real-time factor of `analyze`, per stage, on a generated 60 s 720p video, beside bare
 faster-whisper `transcribe` (defaults) on the same audio, in the same run.
 
-    python benchmarks/bench_analyze.py [--seconds 60] [--out docs/benchmarks.md]
+    python benchmarks/bench_analyze.py [--seconds 60]      # writes its section of docs/benchmarks.md
 
 RTF = processing time / media duration. Models are loaded (and warmed up) before timing; model
 loading is reported separately.
@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
 import resource
 import sys
 import tempfile
@@ -21,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _doc import machine, write_section  # noqa: E402
 from _media import talking_video  # noqa: E402
 
 from unlock_feeling.media import load_audio, probe  # noqa: E402
@@ -42,22 +41,9 @@ def timed_analyze(analyzer: Analyzer, path: Path) -> tuple[float, dict[str, floa
     return total, {s: marks[s][1] - marks[s][0] for s in STAGES if s in marks}, len(df)
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=60.0)
-    ap.add_argument("--out", type=Path, default=Path(__file__).parents[1] / "docs" / "benchmarks-analyze.md")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         video = talking_video(Path(tmp) / "bench.mp4", args.seconds)
@@ -97,12 +83,11 @@ def main() -> None:
         f"| whole analyze, first call (loads models) | {cold:.2f} | {cold / duration:.3f} |",
         f"| bare faster-whisper `transcribe()` defaults (beam 5, sequential), same audio | {bare:.2f} | {bare / duration:.3f} |",
         "",
-        f"Bare faster-whisper produced {n_fw} segments. Peak RSS of the benchmark process: {rss:.0f} MB.",
+        f""face" includes decoding and scaling the sampled video frames. Bare faster-whisper produced {n_fw} segments. Peak RSS of the benchmark process: {rss:.0f} MB.",
         "Goal from issue #3: whole analyze at RTF ≤ 0.125.",
         "",
     ]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines), encoding="utf-8")
+    write_section("analyze", "\n".join(lines))
     print("\n".join(lines))
 
 

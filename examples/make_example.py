@@ -14,7 +14,7 @@ from unlock_feeling.synth import Scene, silence, speak, write_video
 LINES = [
     "I am so happy to see you all today. This is wonderful news!",
     "The meeting starts at three o'clock in room four.",
-    "I can't believe they cancelled it again. This is completely unacceptable!",
+    "Get out of my house! I am so angry with you, stop lying to me!",
 ]
 
 if __name__ == "__main__":

@@ -19,9 +19,10 @@ import numpy as np
 
 from unlock_feeling.labels import LABELS
 
-RELIABILITY: Mapping[str, float] = MappingProxyType({"text": 1.0, "face": 0.8, "voice": 0.5})
-"""General reliability per modality (text: held-out accuracy ~0.8-0.94 on our corpus; face:
-zero-shot FER models, strong on happy/sad/surprise, weak on angry/disgust)."""
+RELIABILITY: Mapping[str, float] = MappingProxyType({"text": 1.0, "face": 0.65, "voice": 0.5})
+"""General reliability per modality, roughly its held-out accuracy: text 0.80 (Korean) to 0.94
+(English) on our test sentences; the zero-shot face models score 0.6-0.7 on FER2013 and are weak
+on angry and disgust. Voice has no probabilities yet (no trained head)."""
 
 
 @dataclass(frozen=True)
