@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -64,6 +65,11 @@ def _bad_inputs(media, tmp: Path) -> dict[str, tuple[Path, str]]:
     truncated.write_bytes(data[: len(data) // 3])
     latin = tmp / "latin1.txt"
     latin.write_bytes("caf\xe9 tr\xe8s \xe9nerv\xe9".encode("latin-1"))
+    weird = tmp / "unknown codec.wav"  # a WAV whose format tag no decoder knows
+    fmt = struct.pack("<HHIIHH", 0x9999, 1, 16000, 32000, 2, 16)
+    payload = bytes(range(256)) * 200
+    weird.write_bytes(b"RIFF" + struct.pack("<I", 4 + 8 + len(fmt) + 8 + len(payload)) + b"WAVEfmt "
+                      + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(payload)) + payload)
     blank_txt = tmp / "blank.txt"
     blank_txt.write_text("\n  \n", encoding="utf-8")
     return {
@@ -73,6 +79,7 @@ def _bad_inputs(media, tmp: Path) -> dict[str, tuple[Path, str]]:
         "corrupt": (corrupt, "not a readable media file"),
         "truncated": (truncated, "not a readable media file"),
         "non-utf8": (latin, "not UTF-8"),
+        "unsupported codec": (weird, "unsupported codec"),
         "blank text": (blank_txt, "contains no text"),
         "faceless image": (media["faceless_image"], "no face"),
         "silence": (media["silence"], "no speech"),
@@ -81,7 +88,8 @@ def _bad_inputs(media, tmp: Path) -> dict[str, tuple[Path, str]]:
     }
 
 
-@pytest.mark.parametrize("case", ["missing", "directory", "empty", "corrupt", "truncated", "non-utf8", "blank text",
+@pytest.mark.parametrize("case", ["missing", "directory", "empty", "corrupt", "truncated", "non-utf8",
+                                  "unsupported codec", "blank text",
                                   "faceless image", "silence", "0.2 s clip", "faceless silent video"])
 def test_bad_input_one_clear_error(media, tmp_path, case):
     bad_dir = tmp_path / "in"
@@ -104,13 +112,16 @@ def test_unwritable_output_fails_before_work(media, tmp_path):
     assert result.exit_code == 2 and "unsupported output format" in result.output
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
-def test_read_only_directory(media, tmp_path):
-    ro = tmp_path / "ro"
-    ro.mkdir()
-    ro.chmod(0o500)
-    result = run("analyze", media["text"], "-o", ro / "x.csv")
-    assert result.exit_code == 2 and "not writable" in result.output
+def test_unwritable_directory(media, tmp_path):
+    if os.geteuid() == 0:
+        target = Path("/proc") / "result.csv"  # even root cannot create files there
+    else:
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+        target = ro / "x.csv"
+    result = run("analyze", media["text"], "-o", target)
+    assert result.exit_code == 2 and "not writable" in result.output, result.output
 
 
 def test_existing_output_untouched_on_failure(media, tmp_path):

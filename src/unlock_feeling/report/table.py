@@ -33,8 +33,14 @@ def check_output_path(path: str | Path) -> Path:
         raise UserInputError(f"{p}: is a directory")
     if not parent.is_dir():
         raise UserInputError(f"{p}: directory {parent} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK) or (p.exists() and not os.access(p, os.W_OK)):
+    if p.exists() and not os.access(p, os.W_OK):
         raise UserInputError(f"{p}: not writable")
+    try:  # the only reliable test (root, read-only mounts, /proc): create and remove a file there
+        fd, probe = tempfile.mkstemp(dir=parent, prefix=f".{p.name}.", suffix=".probe")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise UserInputError(f"{p}: not writable ({e.strerror or e})") from None
     return p
 
 
@@ -42,9 +48,10 @@ def write_table(df: "pd.DataFrame", path: str | Path) -> Path:
     """Write to a temporary file in the same directory, then rename: never a half-written file."""
     p = check_output_path(path)
     kind = FORMATS[p.suffix.lower()]
-    fd, tmp = tempfile.mkstemp(dir=p.parent if str(p.parent) else ".", prefix=f".{p.name}.", suffix=".tmp")
-    os.close(fd)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(dir=p.parent if str(p.parent) else ".", prefix=f".{p.name}.", suffix=".tmp")
+        os.close(fd)
         if kind == "csv":
             df.to_csv(tmp, index=False, encoding="utf-8")
         elif kind == "json":
@@ -55,6 +62,6 @@ def write_table(df: "pd.DataFrame", path: str | Path) -> Path:
     except OSError as e:
         raise UserInputError(f"{p}: cannot write ({e.strerror or e})") from None
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
     return p
