@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from unlock_feeling.errors import ModelError, UserInputError
@@ -78,6 +78,8 @@ def analyze(
     asr_model: Annotated[str, typer.Option(help="whisper-base (bundled), a CTranslate2 model directory, or a size name in the local cache.")] = "whisper-base",
     face_model: Annotated[FaceModelChoice, typer.Option(help="Facial expression model.")] = FaceModelChoice.ensemble,
     beam_size: Annotated[int, typer.Option(min=1, help="ASR beam size (1 = greedy).")] = 1,
+    model: Annotated[Optional[Path], typer.Option(help="A fusion model trained with `unlock-feeling train`.")] = None,
+    store: Annotated[Optional[Path], typer.Option(help="Feature store used as a cache (a second run recomputes nothing).")] = None,
     threads: Annotated[int, typer.Option(min=1, help="CPU threads per model.")] = 2,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the table.")] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
@@ -91,7 +93,8 @@ def analyze(
         if output is not None:
             check_output_path(output)
         options = AnalyzeOptions(language=language.value, window=window, fps=fps, asr_model=asr_model,
-                                 face_model=face_model.value, beam_size=beam_size, threads=threads)
+                                 face_model=face_model.value, beam_size=beam_size, threads=threads,
+                                 model=str(model) if model else None, store=str(store) if store else None)
         with Progress(TextColumn("{task.description:<16}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                       TimeElapsedColumn(), console=err, transient=True, disable=quiet) as bar:
             tasks: dict[str, TaskID] = {}
@@ -146,6 +149,138 @@ def models(
     Console(width=max(Console().width, 160)).print(table)
     if bad:
         raise typer.Exit(2)
+
+
+class EngineChoice(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
+def _guard(debug: bool):  # type: ignore[no-untyped-def]
+    """Context: user errors → one line + exit 2; anything else → one line + exit 1."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def guard():  # type: ignore[no-untyped-def]
+        try:
+            yield
+        except (UserInputError, ModelError) as e:
+            _fail(str(e), 2, debug)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130, debug)
+        except typer.Exit:
+            raise
+        except Exception as e:  # noqa: BLE001
+            _fail(f"internal error: {type(e).__name__}: {e} (run with --debug for details)", 1, debug)
+
+    return guard()
+
+
+@app.command()
+def extract(
+    root: Annotated[Path, typer.Argument(help="Dataset folder (or manifest file).", show_default=False)],
+    format: Annotated[str, typer.Option("--format", "-f", help="aihub-speech, aihub-video, kemdy, meld or manifest.")],
+    store: Annotated[Path, typer.Option(help="Feature store directory (created if missing).")],
+    name: Annotated[Optional[str], typer.Option(help="Dataset name in the store (default: the format).")] = None,
+    engine: Annotated[EngineChoice, typer.Option(help="local process pool or Ray.")] = EngineChoice.local,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (local) or CPUs (Ray).")] = 1,
+    ray_address: Annotated[Optional[str], typer.Option(help="Address of a running Ray cluster.")] = None,
+    fps: Annotated[float, typer.Option(help="Face frames per second for clips.")] = 5.0,
+    chunk_size: Annotated[int, typer.Option(min=1, help="Samples per committed chunk.")] = 32,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+) -> None:
+    """Extract text, voice and face features of a labelled dataset into a feature store (resumable)."""
+    from unlock_feeling.datasets import load_dataset
+    from unlock_feeling.extract.dataset import ExtractConfig, extract_dataset
+    from unlock_feeling.extract.registry import FaceFeatureConfig
+
+    err = Console(stderr=True)
+    with _guard(debug):
+        samples, report = load_dataset(root, format)
+        err.print(report.summary(), highlight=False)
+        store.mkdir(parents=True, exist_ok=True)
+        config = ExtractConfig(face=FaceFeatureConfig(fps=fps), chunk_size=chunk_size)
+        with Progress(TextColumn("extracting"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                      TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err,
+                      transient=True) as bar:
+            task = bar.add_task("extract", total=len(samples))
+            summary = extract_dataset(samples, store, name or format, config, engine.value, workers, ray_address,
+                                      lambda done, total: bar.update(task, completed=done, total=total))
+        Console().print(summary.line(), highlight=False)
+
+
+@app.command()
+def train(
+    store: Annotated[Path, typer.Option(help="Feature store with extracted datasets.")],
+    out: Annotated[Path, typer.Option(help="Output model directory.")],
+    stages: Annotated[str, typer.Option(help="Comma-separated stages of '+'-joined modalities, or 'single'.")] = "text+voice,text+voice+face",
+    datasets: Annotated[Optional[str], typer.Option(help="Comma-separated dataset names in the store (default all).")] = None,
+    epochs: Annotated[int, typer.Option(min=1)] = 40,
+    batch_size: Annotated[int, typer.Option(min=1)] = 256,
+    lr: Annotated[float, typer.Option()] = 1e-3,
+    seed: Annotated[int, typer.Option()] = 0,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+) -> None:
+    """Train the fusion model on stored features (two-stage by default, as the original)."""
+    err = Console(stderr=True)
+    with _guard(debug):
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            raise UserInputError("training needs PyTorch: pip install torch==2.13.0 'unlock-feeling[train]'") from None
+        from unlock_feeling.train.data import build_matrix
+        from unlock_feeling.train.loop import TrainConfig, parse_stages, save_checkpoint
+        from unlock_feeling.train.loop import train as run_training
+
+        config = TrainConfig(stages=parse_stages(stages), epochs=epochs, batch_size=batch_size, lr=lr, seed=seed)
+        matrix = build_matrix(store, datasets.split(",") if datasets else None)
+        err.print(f"{len(matrix)} samples: " + ", ".join(f"{s} {int((matrix.splits == s).sum())}"
+                                                        for s in ("train", "val", "test")), highlight=False)
+        with Progress(TextColumn("{task.description:<22}"), BarColumn(), TextColumn("epoch {task.completed}/{task.total}"),
+                      TextColumn("val macro-F1 {task.fields[f1]:.3f}"), console=err, transient=True) as bar:
+            tasks: dict[str, TaskID] = {}
+
+            def progress(stage: str, epoch: int, total: int, f1: float) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(f"stage {stage}", total=total, f1=0.0)
+                bar.update(tasks[stage], completed=epoch, f1=f1)
+
+            net, result = run_training(matrix, config, progress)
+        save_checkpoint(net, out, matrix, config, result)
+        for st in result.stages:
+            Console().print(f"stage {'+'.join(st.modalities)}: {st.train_samples} train / {st.val_samples} val, "
+                            f"best epoch {st.best_epoch}, val accuracy {st.val_accuracy:.3f}, "
+                            f"macro-F1 {st.val_macro_f1:.3f} ({st.seconds:.1f} s)", highlight=False)
+        err.print(f"wrote {out}", highlight=False)
+
+
+@app.command()
+def evaluate(
+    model: Annotated[Path, typer.Argument(help="Trained model directory.", show_default=False)],
+    store: Annotated[Path, typer.Option(help="Feature store with the evaluation samples.")],
+    split: Annotated[str, typer.Option(help="train, val or test.")] = "test",
+    datasets: Annotated[Optional[str], typer.Option(help="Comma-separated dataset names (default all).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Report folder (default MODEL/eval-SPLIT).")] = None,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+) -> None:
+    """Accuracy, macro/weighted F1, UAR, per-class report and confusion matrices (CSV + PNG)."""
+    with _guard(debug):
+        from unlock_feeling.evaluate.metrics import evaluate as run_evaluation
+        from unlock_feeling.train.checkpoint import FusionModel
+        from unlock_feeling.train.data import build_matrix
+
+        fusion = FusionModel.load(model)
+        matrix = build_matrix(store, datasets.split(",") if datasets else None)
+        target = out or model / f"eval-{split}"
+        results = run_evaluation(fusion, matrix, split, target)
+        table = Table(header_style="bold", title=f"{model} on {split}")
+        for col in ("predictor", "samples", "accuracy", "macro-F1", "weighted-F1", "UAR"):
+            table.add_column(col, justify="right" if col != "predictor" else "left")
+        for r in results:
+            table.add_row(r.name, str(r.samples), f"{r.accuracy:.3f}", f"{r.macro_f1:.3f}", f"{r.weighted_f1:.3f}",
+                          f"{r.uar:.3f}")
+        Console().print(table)
+        Console(stderr=True).print(f"confusion matrices and metrics.json in {target}", highlight=False)
 
 
 def main() -> None:

@@ -1,10 +1,10 @@
-"""The whole pipeline: media → segment → extract (text, face, voice) → fuse → table."""
+"""The whole pipeline: media → segment → extract (text, face, voice) → [store] → fuse → table."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -12,22 +12,30 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from unlock_feeling.errors import UserInputError
-from unlock_feeling.extract.face import ExpressionModel, FaceAnalyzer, FaceConfig, PooledFace, pool
-from unlock_feeling.extract.text import TextConfig, TextEmotion
-from unlock_feeling.extract.voice import PROSODY_NAMES, voice_features
+from unlock_feeling.extract.face import ExpressionModel, PooledFace
+from unlock_feeling.extract.registry import FaceExtractor, FaceFeatureConfig, TextExtractor, TextFeatureConfig, VoiceExtractor
+from unlock_feeling.extract.text import LinearHead
+from unlock_feeling.extract.voice import PROSODY_NAMES
 from unlock_feeling.fuse.late import late_fusion
 from unlock_feeling.labels import LABELS
 from unlock_feeling.media.decode import SAMPLE_RATE, MediaInfo, iter_frames, load_audio, load_image, probe
+from unlock_feeling.models.registry import model_path
 from unlock_feeling.report.table import COLUMNS
 from unlock_feeling.segment.asr import LANGUAGES, AsrConfig, Transcriber
 from unlock_feeling.segment.vad import Utterance, VadConfig, fixed_windows, speech_spans
+from unlock_feeling.store.keys import FeatureKey, config_hash, sha256_path
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from unlock_feeling.store.parquet import FeatureStore
+    from unlock_feeling.train.checkpoint import FusionModel
+
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total)"""
 
+MAX_TEXT_BYTES = 20_000_000
+SEGMENTER = ("segment-whisper", "1")
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 
 
@@ -49,6 +57,10 @@ class AnalyzeOptions:
     max_side: int = 640
     """Frames are downscaled to this longest side before face detection."""
     vad: VadConfig = field(default_factory=VadConfig)
+    model: str | None = None
+    """A fusion model trained with `unlock-feeling train` (directory); None = late fusion."""
+    store: str | None = None
+    """A feature store directory used as a cache: analysing the same file twice recomputes nothing."""
 
     def __post_init__(self) -> None:
         if self.language not in ("auto", "ko", "en"):
@@ -68,40 +80,109 @@ def _text_language(text: str, option: str) -> str:
 
 
 @dataclass
+class _Cache:
+    """Feature-store lookups, or nothing when no store is given."""
+
+    store: "FeatureStore | None"
+
+    def get(self, keys: Sequence[FeatureKey]) -> dict[str, tuple[np.ndarray, dict[str, Any]]]:
+        if self.store is None or not keys:
+            return {}
+        return {k: (f.vector, f.meta) for k, f in self.store.get_many(keys).items()}
+
+    def put(self, extractor: str, items: list[tuple[FeatureKey, np.ndarray, dict[str, Any]]]) -> None:
+        if self.store is not None and items:
+            self.store.put(extractor, items)
+
+
+@dataclass
+class _Item:
+    """One row in the making."""
+
+    utterance: Utterance
+    text_vec: np.ndarray | None = None
+    face_vec: np.ndarray | None = None
+    voice_vec: np.ndarray | None = None
+    prosody: dict[str, float] | None = None
+
+
+@dataclass
 class Analyzer:
     """Holds the loaded models; reuse one Analyzer for many files."""
 
     options: AnalyzeOptions = field(default_factory=AnalyzeOptions)
 
     @cached_property
-    def text_model(self) -> TextEmotion:
-        return TextEmotion(TextConfig(threads=self.options.threads))
+    def text_extractor(self) -> TextExtractor:
+        return TextExtractor(TextFeatureConfig(threads=self.options.threads))
 
     @cached_property
-    def face_model(self) -> FaceAnalyzer:
-        return FaceAnalyzer(FaceConfig(model=self.options.face_model, threads=self.options.threads))
+    def text_head(self) -> LinearHead:
+        return LinearHead.load(str(model_path("text-emotion-head")))
+
+    @cached_property
+    def face_extractor(self) -> FaceExtractor:
+        o = self.options
+        return FaceExtractor(FaceFeatureConfig(expression=o.face_model, fps=o.fps, max_frames=o.max_frames,
+                                               max_side=o.max_side, threads=o.threads))
+
+    @cached_property
+    def voice_extractor(self) -> VoiceExtractor:
+        return VoiceExtractor()
+
+    @cached_property
+    def asr_config(self) -> AsrConfig:
+        langs = LANGUAGES if self.options.language == "auto" else (self.options.language,)
+        return AsrConfig(model=self.options.asr_model, languages=langs, beam_size=self.options.beam_size,
+                         batch_size=self.options.batch_size, threads=self.options.threads)
 
     @cached_property
     def transcriber(self) -> Transcriber:
-        langs = LANGUAGES if self.options.language == "auto" else (self.options.language,)
-        return Transcriber(AsrConfig(model=self.options.asr_model, languages=langs,
-                                     beam_size=self.options.beam_size, batch_size=self.options.batch_size,
-                                     threads=self.options.threads))
+        return Transcriber(self.asr_config)
+
+    @cached_property
+    def store(self) -> "FeatureStore | None":
+        if not self.options.store:
+            return None
+        from unlock_feeling.store.parquet import FeatureStore
+
+        return FeatureStore(Path(self.options.store))
+
+    @cached_property
+    def fusion_model(self) -> "FusionModel | None":
+        if not self.options.model:
+            return None
+        from unlock_feeling.train.checkpoint import FusionModel
+
+        return FusionModel.load(Path(self.options.model))
 
     # -- entry point -----------------------------------------------------------------------
     def analyze(self, path: str | Path, progress: Progress | None = None) -> "pd.DataFrame":
         report = progress or (lambda stage, done, total: None)
         info = probe(path)
+        if self.fusion_model is not None:
+            self.fusion_model.check_extractors(self.text_extractor, self.voice_extractor, self.face_extractor)
+        cache = _Cache(self.store)
         if info.kind == "text":
-            rows = self._text_file(info, report)
+            items = self._text_file(info)
         elif info.kind == "image":
-            rows = self._image(info, report)
+            items = self._image(info, report)
         else:
-            rows = self._timed_media(info, report)
+            items = self._timed_media(info, cache, report)
+        self._text_features(items, cache, report)
+        report("fuse", 0, len(items))
+        rows = [row for item in items if (row := self._row(info, item)) is not None]
+        report("fuse", len(items), len(items))
+        if not rows:
+            raise UserInputError(f"{info.path}: nothing to analyse ({self._why_empty(info, items)})")
         return self._table(rows)
 
     # -- per input kind --------------------------------------------------------------------
-    def _text_file(self, info: MediaInfo, report: Progress) -> list[dict[str, Any]]:
+    def _text_file(self, info: MediaInfo) -> list[_Item]:
+        size = info.path.stat().st_size
+        if size > MAX_TEXT_BYTES:
+            raise UserInputError(f"{info.path}: text file too large ({size / 1e6:.0f} MB; at most "
+                                 f"{MAX_TEXT_BYTES // 1_000_000} MB)")
         try:
             content = info.path.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -109,30 +190,50 @@ class Analyzer:
         lines = [line.strip() for line in content.splitlines() if line.strip()]
         if not lines:
             raise UserInputError(f"{info.path}: contains no text")
-        report("text", 0, len(lines))
-        _, probs = self.text_model(lines)
-        report("text", len(lines), len(lines))
-        return [self._row(info, Utterance(float("nan"), float("nan"), line,
-                                          _text_language(line, self.options.language)), p, None, None)
-                for line, p in zip(lines, probs)]
+        return [_Item(Utterance(float("nan"), float("nan"), line, _text_language(line, self.options.language)))
+                for line in lines]
 
-    def _image(self, info: MediaInfo, report: Progress) -> list[dict[str, Any]]:
+    def _image(self, info: MediaInfo, report: Progress) -> list[_Item]:
         report("face", 0, 1)
-        frames = self.face_model.frames([(0.0, load_image(info.path))])
+        vec = self.face_extractor(self.face_extractor.frames([(0.0, load_image(info.path))]))
         report("face", 1, 1)
-        if not frames:
+        if vec.size == 0:
             raise UserInputError(f"{info.path}: no face found in the image")
-        return [self._row(info, Utterance(0.0, 0.0), None, pool(frames), None)]
+        return [_Item(Utterance(0.0, 0.0), face_vec=vec)]
 
-    def _timed_media(self, info: MediaInfo, report: Progress) -> list[dict[str, Any]]:
-        utterances: list[Utterance] = []
-        audio: np.ndarray | None = None
+    def _timed_media(self, info: MediaInfo, cache: _Cache, report: Progress) -> list[_Item]:
+        content = sha256_path(info.path) if cache.store is not None else ""
+        audio_box: list[np.ndarray] = []
+
+        def audio() -> np.ndarray:
+            if not audio_box:
+                report("decode", 0, 1)
+                audio_box.append(load_audio(info.path))
+                report("decode", 1, 1)
+            return audio_box[0]
+
+        utterances = self._segments(info, content, audio, cache, report)
+        items = [_Item(u) for u in utterances]
+        if info.has_video:
+            self._face_features(info, content, items, cache, report)
         if info.has_audio:
-            report("decode", 0, 1)
-            audio = load_audio(info.path)
-            report("decode", 1, 1)
+            self._voice_features(content, items, audio, cache, report)
+        return items
+
+    def _segments(self, info: MediaInfo, content: str, audio: Callable[[], np.ndarray], cache: _Cache,
+                  report: Progress) -> list[Utterance]:
+        settings = {"asr": asdict(self.asr_config), "vad": asdict(self.options.vad), "window": self.options.window}
+        key = FeatureKey(content, 0.0, 0.0, SEGMENTER[0], SEGMENTER[1], config_hash(settings))
+        hit = cache.get([key]).get(key.id)
+        if hit is not None:
+            return [Utterance(**u) for u in hit[1]["utterances"]]
+        utterances: list[Utterance] = []
+        samples = 0
+        if info.has_audio:
+            wave = audio()
+            samples = len(wave)
             report("vad", 0, 1)
-            utterances = speech_spans(audio, self.options.vad)
+            utterances = speech_spans(wave, self.options.vad)
             report("vad", 1, 1)
             if utterances:
                 report("asr", 0, len(utterances))
@@ -142,104 +243,137 @@ class Analyzer:
                     done[0] += n
                     report("asr", done[0], len(utterances))
 
-                self.transcriber.transcribe(audio, utterances, step)
-        duration = info.duration or (len(audio) / SAMPLE_RATE if audio is not None else 0.0)
+                self.transcriber.transcribe(wave, utterances, step)
+        duration = info.duration or samples / SAMPLE_RATE
         if not utterances:
             if not info.has_video:
-                what = "no speech found" if audio is not None and len(audio) >= SAMPLE_RATE // 2 else \
-                    "too short to contain speech"
+                what = "no speech found" if samples >= SAMPLE_RATE // 2 else "too short to contain speech"
                 raise UserInputError(f"{info.path}: {what} (audio of {duration:.1f} s)")
             utterances = fixed_windows(duration, self.options.window)
-        spoken = [u for u in utterances if u.text]
-        text_probs: dict[int, np.ndarray] = {}
-        if spoken:
-            report("text", 0, len(spoken))
-            _, probs = self.text_model([u.text for u in spoken])
-            text_probs = {id(u): p for u, p in zip(spoken, probs)}
-            report("text", len(spoken), len(spoken))
-        faces = self._faces(info, utterances, report) if info.has_video else {}
-        report("voice", 0, len(utterances))
-        voices: list[dict[str, float] | None] = []
-        for i, u in enumerate(utterances):
-            voice = None
-            if audio is not None and u.text:
-                clip = audio[int(u.start * SAMPLE_RATE):int(u.end * SAMPLE_RATE)]
-                if len(clip) >= SAMPLE_RATE // 10:
-                    voice = voice_features(clip, u.text).prosody
-            voices.append(voice)
-            report("voice", i + 1, len(utterances))
-        report("fuse", 0, len(utterances))
-        rows = [row for i, u in enumerate(utterances)
-                if (row := self._row(info, u, text_probs.get(id(u)), faces.get(i), voices[i])) is not None]
-        report("fuse", len(utterances), len(utterances))
-        if not rows:
-            reasons = []
-            if info.has_video:
-                reasons.append("no face")
-            reasons.append("no speech" if not spoken else "no transcribable speech")
-            raise UserInputError(f"{info.path}: nothing to analyse ({' and '.join(reasons)} found)")
-        return rows
+        cache.put(SEGMENTER[0], [(key, np.zeros(0, np.float32), {"utterances": [asdict(u) for u in utterances]})])
+        return utterances
 
-    def _faces(self, info: MediaInfo, utterances: Sequence[Utterance], report: Progress) -> dict[int, PooledFace]:
-        o = self.options
+    def _text_features(self, items: list[_Item], cache: _Cache, report: Progress) -> None:
+        spoken = [it for it in items if it.utterance.text]
+        if not spoken:
+            return
+        ex = self.text_extractor
+        keys = [ex.text_key(it.utterance.text) for it in spoken]
+        hits = cache.get(keys)
+        todo = [(it, k) for it, k in zip(spoken, keys) if k.id not in hits]
+        report("text", 0, len(spoken))
+        if todo:
+            vectors = ex([it.utterance.text for it, _ in todo])
+            cache.put(ex.name, [(k, v, {}) for (_, k), v in zip(todo, vectors)])
+            hits.update({k.id: (v, {}) for (_, k), v in zip(todo, vectors)})
+        for it, k in zip(spoken, keys):
+            it.text_vec = hits[k.id][0]
+        report("text", len(spoken), len(spoken))
+
+    def _face_features(self, info: MediaInfo, content: str, items: list[_Item], cache: _Cache,
+                       report: Progress) -> None:
+        ex = self.face_extractor
+        keys = [ex.key(content, it.utterance.start, it.utterance.end) for it in items]
+        hits = cache.get(keys)
+        todo = [i for i, k in enumerate(keys) if k.id not in hits]
         wanted: dict[float, list[int]] = {}
-        for i, u in enumerate(utterances):
-            n = int(min(o.max_frames, max(1, np.floor(u.duration * o.fps))))
-            step = u.duration / n
-            for k in range(n):
-                t = round(u.start + (k + 0.5) * step, 3)
+        for i in todo:
+            for t in ex.sample_times(items[i].utterance.start, items[i].utterance.end):
                 wanted.setdefault(t, []).append(i)
-        per_utt: dict[int, list] = {i: [] for i in range(len(utterances))}
-        total = len(wanted)
+        per_item: dict[int, list] = {i: [] for i in todo}
+        total, done, batch = len(wanted), 0, []
         report("face", 0, total)
-        batch: list[tuple[float, np.ndarray]] = []
-        done = 0
-        for t, image in iter_frames(info.path, list(wanted), o.max_side):
+        for t, image in iter_frames(info.path, list(wanted), self.options.max_side):
             batch.append((t, image))
             if len(batch) >= 16:
-                done += self._score_frames(batch, wanted, per_utt)
+                done += self._score_frames(batch, wanted, per_item)
                 batch = []
                 report("face", done, total)
-        done += self._score_frames(batch, wanted, per_utt)
+        self._score_frames(batch, wanted, per_item)
         report("face", total, total)
-        return {i: pool(frames) for i, frames in per_utt.items() if frames}
+        new = [(keys[i], ex(per_item[i]), {}) for i in todo]
+        cache.put(ex.name, new)
+        hits.update({k.id: (v, m) for k, v, m in new})
+        for it, k in zip(items, keys):
+            it.face_vec = hits[k.id][0]
 
     def _score_frames(self, batch: list[tuple[float, np.ndarray]], wanted: dict[float, list[int]],
-                      per_utt: dict[int, list]) -> int:
-        for frame in self.face_model.frames(batch):
+                      per_item: dict[int, list]) -> int:
+        for frame in self.face_extractor.frames(batch):
             for i in wanted[frame.time]:
-                per_utt[i].append(frame)
+                per_item[i].append(frame)
         return len(batch)
 
+    def _voice_features(self, content: str, items: list[_Item], audio: Callable[[], np.ndarray], cache: _Cache,
+                        report: Progress) -> None:
+        ex = self.voice_extractor
+        spoken = [it for it in items if it.utterance.text]
+        keys = [ex.key(content, it.utterance.start, it.utterance.end) for it in spoken]
+        hits = cache.get(keys)
+        report("voice", 0, len(spoken))
+        new = []
+        for n, (it, k) in enumerate(zip(spoken, keys)):
+            if k.id not in hits:
+                u = it.utterance
+                clip = audio()[int(u.start * SAMPLE_RATE):int(u.end * SAMPLE_RATE)]
+                if len(clip) < SAMPLE_RATE // 10:
+                    continue
+                vec, prosody = ex(clip, u.text)
+                new.append((k, vec, prosody))
+                hits[k.id] = (vec, prosody)
+            it.voice_vec, it.prosody = hits[k.id]
+            report("voice", n + 1, len(spoken))
+        cache.put(ex.name, new)
+
     # -- rows ------------------------------------------------------------------------------
-    def _row(self, info: MediaInfo, u: Utterance, text: np.ndarray | None, face: PooledFace | None,
-             voice: dict[str, float] | None) -> dict[str, Any] | None:
-        face_probs = face.probabilities if face is not None else None
-        fused = late_fusion({"text": text, "face": face_probs})
+    def _probabilities(self, item: _Item) -> dict[str, np.ndarray | None]:
+        """Per-modality probabilities and, with a trained fusion model, its fused output."""
+        if self.fusion_model is not None:
+            return self.fusion_model.predict(item.text_vec, item.voice_vec, item.face_vec)
+        text = self.text_head(item.text_vec[None])[0] if item.text_vec is not None else None
+        face = FaceExtractor.from_vector(item.face_vec).probabilities if item.face_vec is not None else None
+        return {"text": text, "face": face, "voice": None, "fused": None}
+
+    def _row(self, info: MediaInfo, item: _Item) -> dict[str, Any] | None:
+        u = item.utterance
+        probs = self._probabilities(item)
+        per_modality = {m: probs[m] for m in ("text", "face", "voice")}
+        fused = probs.get("fused")
         if fused is None:
-            return None
+            result = late_fusion(per_modality)
+            if result is None:
+                return None
+            fused = result.probabilities
+        fused = np.asarray(fused, np.float64)
+        fused = fused / fused.sum()
+        face = FaceExtractor.from_vector(item.face_vec) if item.face_vec is not None else PooledFace(None, None, 0, 0)
         row: dict[str, Any] = {
-            "source": info.path.name, "start": round(u.start, 3), "end": round(u.end, 3),
-            "speaker": "", "language": u.language or (_text_language(u.text, self.options.language) if u.text else ""),
-            "text": u.text, "emotion": fused.emotion, "confidence": round(fused.confidence, 4),
+            "source": info.path.name, "start": round(u.start, 3), "end": round(u.end, 3), "speaker": "",
+            "language": u.language or (_text_language(u.text, self.options.language) if u.text else ""),
+            "text": u.text, "emotion": LABELS[int(np.argmax(fused))], "confidence": round(float(fused.max()), 4),
         }
-        row.update({label: float(p) for label, p in zip(LABELS, fused.probabilities)})
-        for name, probs in (("text", text), ("face", face_probs)):
-            row.update({f"{name}_{label}": float(p) for label, p in zip(LABELS, probs)}
-                       if probs is not None else _nan_row(name))
-        row.update(_nan_row("voice"))
-        row["face_frames"] = face.frames if face is not None else 0
-        row["face_count"] = face.max_faces if face is not None else 0
-        row["modalities"] = "+".join(m for m, p in (("text", text), ("face", face_probs)) if p is not None)
+        row.update({label: float(p) for label, p in zip(LABELS, fused)})
+        for name, p in per_modality.items():
+            row.update({f"{name}_{label}": float(x) for label, x in zip(LABELS, p)} if p is not None else _nan_row(name))
+        row["face_frames"] = face.frames
+        row["face_count"] = face.max_faces
+        row["modalities"] = "+".join(m for m, p in per_modality.items() if p is not None)
         for name in PROSODY_NAMES:
-            row[name] = voice[name] if voice else float("nan")
+            row[name] = item.prosody[name] if item.prosody else float("nan")
         return row
+
+    @staticmethod
+    def _why_empty(info: MediaInfo, items: list[_Item]) -> str:
+        reasons = []
+        if info.has_video:
+            reasons.append("no face")
+        reasons.append("no transcribable speech" if info.has_audio else "no speech")
+        return " and ".join(reasons) + " found"
 
     def _table(self, rows: list[dict[str, Any]]) -> "pd.DataFrame":
         import pandas as pd
 
-        df = pd.DataFrame(rows)
-        return df[list(COLUMNS) + list(PROSODY_NAMES)]
+        return pd.DataFrame(rows)[list(COLUMNS) + list(PROSODY_NAMES)]
 
 
 def analyze(path: str | Path, options: AnalyzeOptions | None = None, *,

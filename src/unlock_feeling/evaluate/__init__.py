@@ -1,0 +1,1 @@
+"""Evaluate stage: metrics, per-class reports and confusion matrices of a trained fusion model."""

@@ -1,0 +1,140 @@
+"""Registered feature extractors: one per modality, each with a frozen config and a version.
+
+A stored feature is keyed by (content sha256, span, extractor name, version, config hash), so
+changing one extractor's config or version recomputes that extractor only. `analyze`, `extract`
+and `train` all go through these classes: the features a model is trained on are the features it
+sees at analysis time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, ClassVar
+
+import numpy as np
+
+from unlock_feeling.extract.face import ExpressionModel, FaceAnalyzer, FaceConfig, FrameFace, PooledFace, pool
+from unlock_feeling.extract.text import TextEmbedder
+from unlock_feeling.extract.voice import PROSODY_NAMES, VoiceConfig, voice_features
+from unlock_feeling.labels import LABELS
+from unlock_feeling.store.keys import FeatureKey, config_hash, sha256_bytes
+
+FACE_EMBEDDING = 256
+
+
+@dataclass(frozen=True)
+class TextFeatureConfig:
+    encoder: str = "multilingual-e5-small-q4"
+    threads: int = 2
+
+
+@dataclass(frozen=True)
+class FaceFeatureConfig:
+    expression: ExpressionModel = "ensemble"
+    fps: float = 5.0
+    max_frames: int = 60
+    margin: float = 0.2
+    min_score: float = 0.5
+    max_side: int = 640
+    threads: int = 2
+
+
+class _Extractor:
+    """What every registered extractor has: a name, a version and a config that form its keys."""
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+    config: Any
+
+    def signature(self) -> list[str]:
+        return [self.version, config_hash(self.config)]
+
+    def key(self, content: str, start: float, end: float) -> FeatureKey:
+        return FeatureKey(content, round(start, 3), round(end, 3), self.name, self.version, config_hash(self.config))
+
+
+@dataclass
+class TextExtractor(_Extractor):
+    """Sentence embedding of a transcript (384-d, L2-normalised). Keyed by the text's sha256."""
+
+    config: TextFeatureConfig = field(default_factory=TextFeatureConfig)
+    name: ClassVar[str] = "text-e5"
+    version: ClassVar[str] = "1"
+    modality: ClassVar[str] = "text"
+    dim: ClassVar[int] = 384
+
+    def text_key(self, text: str) -> FeatureKey:
+        return self.key(sha256_bytes(text.encode("utf-8")), 0.0, 0.0)
+
+    @cached_property
+    def _embedder(self) -> TextEmbedder:
+        return TextEmbedder(self.config.threads)
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embedder(list(texts))
+
+
+@dataclass
+class VoiceExtractor(_Extractor):
+    """Prosodic and MFCC statistics of a span (see extract/voice.py), 33-d."""
+
+    config: VoiceConfig = field(default_factory=VoiceConfig)
+    name: ClassVar[str] = "voice-prosody"
+    version: ClassVar[str] = "1"
+    modality: ClassVar[str] = "voice"
+    dim: ClassVar[int] = len(PROSODY_NAMES) + 2 * 13
+
+    def __call__(self, clip: np.ndarray, text: str = "") -> tuple[np.ndarray, dict[str, float]]:
+        f = voice_features(clip, text, self.config)
+        return f.vector, f.prosody
+
+
+@dataclass
+class FaceExtractor(_Extractor):
+    """Largest face per sampled frame → expression probabilities and face-api embedding, pooled.
+
+    Vector layout: 7 probabilities (LABELS order) | 256-d embedding | frames with a face |
+    most faces in one frame. Empty when no frame had a face."""
+
+    config: FaceFeatureConfig = field(default_factory=FaceFeatureConfig)
+    name: ClassVar[str] = "face-expression"
+    version: ClassVar[str] = "1"
+    modality: ClassVar[str] = "face"
+    dim: ClassVar[int] = len(LABELS) + FACE_EMBEDDING + 2
+
+    @cached_property
+    def analyzer(self) -> FaceAnalyzer:
+        c = self.config
+        return FaceAnalyzer(FaceConfig(model=c.expression, min_score=c.min_score, margin=c.margin, threads=c.threads))
+
+    def sample_times(self, start: float, end: float) -> list[float]:
+        """Frame times inside [start, end]: `fps` per second, evenly spread, at most `max_frames`."""
+        duration = max(end - start, 0.0)
+        n = int(min(self.config.max_frames, max(1, np.floor(duration * self.config.fps))))
+        step = duration / n
+        return [round(start + (k + 0.5) * step, 3) for k in range(n)]
+
+    def frames(self, timed_images: Sequence[tuple[float, np.ndarray]]) -> list[FrameFace]:
+        return self.analyzer.frames(timed_images)
+
+    @staticmethod
+    def to_vector(pooled: PooledFace) -> np.ndarray:
+        if pooled.probabilities is None or pooled.embedding is None:
+            return np.zeros(0, np.float32)
+        return np.concatenate([pooled.probabilities, pooled.embedding,
+                               np.array([pooled.frames, pooled.max_faces], np.float32)]).astype(np.float32)
+
+    @staticmethod
+    def from_vector(vector: np.ndarray) -> PooledFace:
+        if vector.size == 0:
+            return PooledFace(None, None, 0, 0)
+        k = len(LABELS)
+        return PooledFace(vector[:k], vector[k:k + FACE_EMBEDDING], int(vector[-2]), int(vector[-1]))
+
+    def __call__(self, frames: Sequence[FrameFace]) -> np.ndarray:
+        return self.to_vector(pool(frames))
+
+
+EXTRACTORS = {cls.name: cls for cls in (TextExtractor, VoiceExtractor, FaceExtractor)}

@@ -1,0 +1,46 @@
+"""Feature keys: (content sha256, span, extractor name + version + config hash)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+def sha256_path(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def config_hash(config: Any, ignore: tuple[str, ...] = ("threads",)) -> str:
+    """Hash of the fields of a config dataclass that change the output (not thread counts)."""
+    fields = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
+    payload = json.dumps({k: v for k, v in sorted(fields.items()) if k not in ignore}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class FeatureKey:
+    content: str
+    """sha256 of the media file (or of the UTF-8 text for text features)."""
+    start: float
+    end: float
+    """Span in seconds; (0, 0) means the whole item."""
+    extractor: str
+    version: str
+    config: str
+
+    @property
+    def id(self) -> str:
+        raw = f"{self.content}|{self.start:.3f}|{self.end:.3f}|{self.extractor}|{self.version}|{self.config}"
+        return hashlib.sha256(raw.encode()).hexdigest()
