@@ -276,6 +276,14 @@ class Analyzer:
         keys = [ex.key(content, it.utterance.start, it.utterance.end) for it in items]
         hits = cache.get(keys)
         todo = [i for i, k in enumerate(keys) if k.id not in hits]
+        if todo:
+            hits.update(self._compute_faces(info, items, keys, todo, cache, report))
+        for it, k in zip(items, keys):
+            it.face_vec = hits[k.id][0]
+
+    def _compute_faces(self, info: MediaInfo, items: list[_Item], keys: list[FeatureKey], todo: list[int],
+                       cache: _Cache, report: Progress) -> dict[str, tuple[np.ndarray, dict[str, Any]]]:
+        ex = self.face_extractor
         wanted: dict[float, list[int]] = {}
         for i in todo:
             for t in ex.sample_times(items[i].utterance.start, items[i].utterance.end):
@@ -293,9 +301,7 @@ class Analyzer:
         report("face", total, total)
         new = [(keys[i], ex(per_item[i]), {}) for i in todo]
         cache.put(ex.name, new)
-        hits.update({k.id: (v, m) for k, v, m in new})
-        for it, k in zip(items, keys):
-            it.face_vec = hits[k.id][0]
+        return {k.id: (v, m) for k, v, m in new}
 
     def _score_frames(self, batch: list[tuple[float, np.ndarray]], wanted: dict[float, list[int]],
                       per_item: dict[int, list]) -> int:
