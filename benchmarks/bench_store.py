@@ -1,0 +1,133 @@
+"""Feature store and training benchmarks; writes its section of docs/benchmarks.md.
+
+    python benchmarks/bench_store.py [--samples 40] [--rows 260000]
+
+1. extraction throughput (samples/s): local (1 process) vs Ray (2 CPUs), same generated dataset;
+2. analyze of the same 60 s video, cold (empty store) vs cached (second run);
+3. one training epoch on N synthetic feature rows in memory-mapped arrays, with peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import numpy as np  # noqa: E402
+from _doc import machine, write_section  # noqa: E402
+from _media import SENTENCES, talking_video  # noqa: E402
+
+from unlock_feeling.synth import silence, speak, write_wav  # noqa: E402
+
+LABELS_FOR = ["happy", "neutral", "angry", "neutral", "surprise", "sad", "disgust", "fear", "happy", "neutral"]
+
+
+def make_manifest(folder: Path, n: int) -> Path:
+    rows = [["path", "label", "text", "speaker"]]
+    for i in range(n):
+        line = SENTENCES[i % len(SENTENCES)]
+        name = f"s{i}.wav"
+        write_wav(folder / name, np.concatenate([silence(0.2), speak(line, speed=140 + 3 * i), silence(0.2)]))
+        rows.append([name, LABELS_FOR[i % len(LABELS_FOR)], line, f"spk{i % 5}"])
+    with open(folder / "manifest.csv", "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    return folder / "manifest.csv"
+
+
+def time_extract(manifest: Path, store: Path, *extra: str) -> float:
+    cmd = [sys.executable, "-m", "unlock_feeling.cli", "extract", str(manifest), "--format", "manifest",
+           "--store", str(store), *extra]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def epoch_child(rows: int) -> None:
+    """Run in a fresh process so that peak RSS is the training's own."""
+    import torch
+
+    from unlock_feeling.train.data import synthetic_matrix
+    from unlock_feeling.train.loop import TrainConfig, train
+
+    with tempfile.TemporaryDirectory() as tmp:
+        matrix = synthetic_matrix(rows, folder=Path(tmp))
+        del matrix.features  # drop references: reopen read-only memory maps as training would
+        matrix.features = {m: np.load(Path(tmp) / f"{m}.npy", mmap_mode="r") for m in ("text", "voice", "face")}
+        torch.set_num_threads(2)
+        t0 = time.perf_counter()
+        train(matrix, TrainConfig(stages=(("text", "voice", "face"),), epochs=1, batch_size=512, patience=1))
+        seconds = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{seconds:.3f} {rss:.0f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--samples", type=int, default=40)
+    ap.add_argument("--rows", type=int, default=260_000)
+    ap.add_argument("--epoch-child", type=int, default=0, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.epoch_child:
+        epoch_child(args.epoch_child)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        manifest = make_manifest(tmp, args.samples)
+        local = time_extract(manifest, tmp / "local")
+        ray = time_extract(manifest, tmp / "ray", "--engine", "ray", "--workers", "2")
+
+        from unlock_feeling.pipeline import AnalyzeOptions, Analyzer
+
+        video = talking_video(tmp / "v.mp4", 60.0)
+        warm = Analyzer(AnalyzeOptions())
+        warm.analyze(video)  # load every model once, outside the timings
+        cold_analyzer = Analyzer(AnalyzeOptions(store=str(tmp / "cache")))
+        for name in ("transcriber", "text_extractor", "face_extractor", "text_head"):
+            setattr(cold_analyzer, name, getattr(warm, name))  # share loaded models: cold = compute, not loading
+        t0 = time.perf_counter()
+        cold_analyzer.analyze(video)
+        cold = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        Analyzer(AnalyzeOptions(store=str(tmp / "cache"))).analyze(video)
+        cached = time.perf_counter() - t0
+    out = subprocess.run([sys.executable, __file__, "--epoch-child", str(args.rows)], check=True,
+                         capture_output=True, text=True).stdout.split()
+    epoch, rss = float(out[-2]), float(out[-1])
+    lines = [
+        "## Feature store, extraction and training",
+        "",
+        f"Measured {dt.date.today().isoformat()} on {machine()} by `python benchmarks/bench_store.py`.",
+        "",
+        "| what | result | goal |",
+        "|---|---:|---:|",
+        f"| extract {args.samples} generated speech samples (text + voice), local, 1 process | "
+        f"{local:.1f} s = {args.samples / local:.2f} samples/s | |",
+        f"| same, Ray, 2 CPUs (includes starting Ray) | {ray:.1f} s = {args.samples / ray:.2f} samples/s | |",
+        f"| analyze 60 s video, cold (empty store, models already loaded) | {cold:.2f} s | |",
+        f"| analyze same video again, cached (fresh Analyzer, nothing loaded) | {cached:.3f} s "
+        f"(**{cold / cached:.0f}× faster**) | ≥ 50× |",
+        f"| one training epoch, {args.rows:,} synthetic stored rows (687-d, memory-mapped), 2 threads | "
+        f"{epoch:.1f} s | ≤ 10 s |",
+        f"| peak RSS of that training process | {rss:.0f} MB | bounded |",
+        "",
+        "Both extraction timings include process start-up and model loading (a few seconds), so small "
+        "datasets understate the steady-state rate. The training epoch includes computing the "
+        "standardisation statistics and one validation pass. Peak RSS counts the file-backed pages of the "
+        f"memory-mapped feature arrays ({args.rows * 687 * 4 / 1e6:.0f} MB of data, reclaimable by the OS) and the "
+        "generation of the synthetic rows in the same process; Ray loses on a dataset this small because "
+        "starting it costs more than it saves.",
+    ]
+    write_section("store", "\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
