@@ -1,0 +1,30 @@
+"""The labelled text corpus: sizes, labels, and train/test separation."""
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from unlock_feeling.labels import LABELS
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+
+
+def read(name):
+    with open(CORPUS / name, encoding="utf-8") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_sizes_and_labels(lang):
+    train, test = read(f"{lang}_train.tsv"), read(f"{lang}_test.tsv")
+    for rows, minimum in ((train, 150), (test, 30)):
+        counts = {label: sum(r["label"] == label for r in rows) for label in LABELS}
+        assert set(r["label"] for r in rows) == set(LABELS)
+        assert min(counts.values()) >= minimum, counts
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_no_test_sentence_in_training(lang):
+    train = {r["text"].strip().lower() for r in read(f"{lang}_train.tsv")}
+    assert not [r["text"] for r in read(f"{lang}_test.tsv") if r["text"].strip().lower() in train]
