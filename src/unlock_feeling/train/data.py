@@ -34,6 +34,7 @@ class FeatureMatrix:
     speakers: np.ndarray
     ids: np.ndarray
     extractors: str
+    dims: dict[str, int]
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -77,11 +78,12 @@ def build_matrix(store_root: Path, datasets: list[str] | None = None) -> Feature
     store = FeatureStore(store_root)
     features: dict[str, np.ndarray] = {}
     present: dict[str, np.ndarray] = {}
+    dims = {m: _stored_dim(store, m) for m in MODALITIES}
     for m in MODALITIES:
         path = cache / f"{m}.f32"
         done = cache / f"{m}.done"
         arr = np.lib.format.open_memmap(path, mode="r+" if done.exists() else "w+", dtype=np.float32,
-                                        shape=(n, DIMS[m]))
+                                        shape=(n, dims[m]))
         mask_path = cache / f"{m}.mask.npy"
         if done.exists():
             mask = np.load(mask_path)
@@ -94,7 +96,7 @@ def build_matrix(store_root: Path, datasets: list[str] | None = None) -> Feature
             for keys, vectors in store.iter_vectors(EXTRACTOR_NAMES[m]):
                 for key, vec in zip(keys, vectors):
                     targets = rows.get(key)
-                    if targets and vec.size == DIMS[m]:
+                    if targets and vec.size == dims[m]:
                         arr[targets] = vec
                         mask[targets] = True
             arr.flush()
@@ -103,7 +105,15 @@ def build_matrix(store_root: Path, datasets: list[str] | None = None) -> Feature
         features[m], present[m] = arr, mask
     labels = np.array([LABELS.index(x) for x in df["label"]], np.int64)
     return FeatureMatrix(features, present, labels, df["split"].to_numpy(str), df["speaker"].to_numpy(str),
-                         df["id"].to_numpy(str), signature)
+                         df["id"].to_numpy(str), signature, dims)
+
+
+def _stored_dim(store, modality: str) -> int:  # type: ignore[no-untyped-def]
+    """Vector size of a modality's stored features (the registered default when none is stored)."""
+    for _, vectors in store.iter_vectors(EXTRACTOR_NAMES[modality]):
+        if vectors.size:
+            return int(vectors.shape[1])
+    return DIMS[modality]
 
 
 def synthetic_matrix(n: int, seed: int = 0, folder: Path | None = None) -> FeatureMatrix:
@@ -123,4 +133,4 @@ def synthetic_matrix(n: int, seed: int = 0, folder: Path | None = None) -> Featu
         features[m], present[m] = arr, rng.random(n) > 0.1
     splits = np.where(rng.random(n) < 0.9, "train", "val")
     return FeatureMatrix(features, present, labels, splits, np.array([""] * n), np.arange(n).astype(str),
-                         json.dumps({"synthetic": True}))
+                         json.dumps({"synthetic": True}), dict(DIMS))

@@ -14,7 +14,7 @@ import numpy as np
 
 from unlock_feeling.errors import UserInputError
 from unlock_feeling.labels import LABELS
-from unlock_feeling.train.data import DIMS, MODALITIES, FeatureMatrix
+from unlock_feeling.train.data import MODALITIES, FeatureMatrix
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def _standardisation(matrix: FeatureMatrix, rows: np.ndarray) -> dict[str, tuple
     stats = {}
     for m in MODALITIES:
         idx = rows[matrix.present[m][rows]]
-        total = np.zeros(DIMS[m]), np.zeros(DIMS[m])
+        total = np.zeros(matrix.dims[m]), np.zeros(matrix.dims[m])
         n = 0
         for i in range(0, len(idx), 65536):
             block = np.asarray(matrix.features[m][np.sort(idx[i:i + 65536])], np.float64)
@@ -119,7 +119,7 @@ def train(matrix: FeatureMatrix, config: TrainConfig = TrainConfig(),
         rng_split = rng.permutation(train_rows)
         cut = max(1, len(rng_split) // 10)
         val_rows, train_rows = np.sort(rng_split[:cut]), np.sort(rng_split[cut:])
-    net = FusionNet(DIMS, config.hidden, config.dropout)
+    net = FusionNet(matrix.dims, config.hidden, config.dropout)
     for m, (mean, std) in _standardisation(matrix, train_rows).items():
         getattr(net, f"{m}_mean").copy_(torch.from_numpy(mean))
         getattr(net, f"{m}_std").copy_(torch.from_numpy(std))
@@ -198,7 +198,7 @@ def save_checkpoint(net, out: Path, matrix: FeatureMatrix, config: TrainConfig, 
         cfg = {
             "format": "unlock-feeling fusion model 1",
             "labels": list(LABELS),
-            "dims": DIMS,
+            "dims": matrix.dims,
             "hidden": config.hidden,
             "extractors": matrix.extractors,
             "training": {"config": {**asdict(config), "stages": ["+".join(s) for s in config.stages]},
