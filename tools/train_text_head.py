@@ -57,17 +57,19 @@ def main() -> None:
         tests[lang] = read_corpus(args.corpus / f"{lang}_test.tsv")
     x, y = np.concatenate(train_x), np.concatenate(train_y)
     folds = StratifiedKFold(5, shuffle=True, random_state=0)
+    langs = np.concatenate([np.full(len(y_), lang) for lang, y_ in zip(("ko", "en"), train_y)])
     best_c, best_f1 = 1.0, -1.0
     for c in (1.0, 3.0, 10.0, 30.0, 100.0):
         pred = cross_val_predict(LogisticRegression(C=c, max_iter=5000), x, y, cv=folds)
-        f1 = f1_score(y, pred, average="macro")
-        print(f"C={c:<6} cross-validated macro-F1 on train: {f1:.3f}")
-        if f1 > best_f1:
-            best_c, best_f1 = c, f1
+        per_lang = {lang: f1_score(y[langs == lang], pred[langs == lang], average="macro") for lang in ("ko", "en")}
+        worst = min(per_lang.values())  # the goal is accuracy in *each* language: maximise the worst one
+        print(f"C={c:<6} cross-validated macro-F1 on train: ko {per_lang['ko']:.3f}, en {per_lang['en']:.3f}")
+        if worst > best_f1:
+            best_c, best_f1 = c, worst
     oof = cross_val_predict(LogisticRegression(C=best_c, max_iter=5000), x, y, cv=folds, method="decision_function")
     temperature = fit_temperature(oof, y)
     clf = LogisticRegression(C=best_c, max_iter=5000).fit(x, y)
-    summary = {"train_sentences": int(len(y)), "C": best_c, "cv_macro_f1": round(best_f1, 4),
+    summary = {"train_sentences": int(len(y)), "C": best_c, "cv_worst_language_macro_f1": round(best_f1, 4),
                "temperature": round(temperature, 4)}
     head = LinearHead(clf.coef_.T.astype(np.float32), clf.intercept_.astype(np.float32), temperature,
                       {"encoders": args.encoders,

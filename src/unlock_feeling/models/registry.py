@@ -53,7 +53,7 @@ MODELS: tuple[ModelSpec, ...] = (
         "text-emotion-head", "text emotion classifier",
         "unlock-feeling: logistic regression on e5 + USE embeddings of corpus/*_train.tsv "
         "(tools/train_text_head.py)", "MIT",
-        "9c0d3dd9049827e9870b1e8025b5144b0353dba08bebe46c18e9ea3404793b51",
+        "0ae3f124c2760e51d4bdd6eca41e4638b20e042a1d578287e403e0327c1a3760",
         "asset:text_emotion_head.safetensors",
         ("happy", "surprise", "neutral", "fear", "disgust", "angry", "sad")),
     ModelSpec(

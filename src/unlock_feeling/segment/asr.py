@@ -34,6 +34,7 @@ class AsrConfig:
     compute_type: str = "int8"
     no_speech_threshold: float = 0.6
     log_prob_threshold: float = -1.0
+    compression_ratio_threshold: float = 2.4
 
 
 def _resolve_model(name: str) -> str:
@@ -101,6 +102,7 @@ class Transcriber:
                 return_scores=True, return_no_speech_prob=True, suppress_blank=True,
                 suppress_tokens=[-1], max_initial_timestamp_index=50,
             )
+            results = self._retry_loops(encoded, prompts, results, tokenizer)
             for window, (lang, lang_p), r in zip(batch, languages, results):
                 offset = window[0].start
                 avg_logprob = float(r.scores[0]) if r.scores else 0.0
@@ -122,6 +124,29 @@ class Transcriber:
             if progress:
                 progress(sum(len(w) for w in batch))
         return list(utterances)
+
+    def _retry_loops(self, encoded, prompts, results, tokenizer):  # type: ignore[no-untyped-def]
+        """Whisper sometimes loops ("the the the ..."). Like faster-whisper's sequential fallback,
+        re-decode a window whose text compresses too well, here with repeated n-grams forbidden."""
+        from faster_whisper.transcribe import get_compression_ratio
+
+        loops = [i for i, r in enumerate(results)
+                 if get_compression_ratio(tokenizer.decode([t for t in r.sequences_ids[0] if t < tokenizer.eot]))
+                 > self.config.compression_ratio_threshold]
+        if not loops:
+            return results
+        import ctranslate2
+
+        subset = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.asarray(encoded)[loops]))
+        again = self.model.model.generate(
+            subset, [prompts[i] for i in loops], beam_size=max(2, self.config.beam_size),
+            max_length=self.model.max_length, return_scores=True, return_no_speech_prob=True, suppress_blank=True,
+            suppress_tokens=[-1], max_initial_timestamp_index=50, no_repeat_ngram_size=3, repetition_penalty=1.2,
+        )
+        fixed = list(results)
+        for i, r in zip(loops, again):
+            fixed[i] = r
+        return fixed
 
     @staticmethod
     def _choose_language(probs: list[tuple[str, float]], allowed: list[str]) -> tuple[str, float]:
