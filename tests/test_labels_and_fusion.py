@@ -36,3 +36,19 @@ def test_confident_modality_outweighs_unsure_one():
 def test_fixed_windows_cover_the_duration():
     w = fixed_windows(5.0, 2.0)
     assert [(u.start, u.end) for u in w] == [(0.0, 2.0), (2.0, 4.0), (4.0, 5.0)]
+
+
+def test_face_pooling_keeps_a_brief_clear_expression():
+    from unlock_feeling.extract.face import FrameFace, pool
+    from unlock_feeling.extract.face_detect import FaceBox
+
+    box = FaceBox(0, 0, 10, 10, 0.9)
+    ambiguous = np.array([0.117, 0.117, 0.3, 0.117, 0.117, 0.116, 0.116])  # leans neutral, unsure
+    smile = np.array([0.9, 0.02, 0.02, 0.02, 0.02, 0.01, 0.01])
+    frames = [FrameFace(t, box, ambiguous, np.zeros(4), 1) for t in range(17)]
+    frames += [FrameFace(17 + t, box, smile, np.zeros(4), 1) for t in range(3)]
+    plain_mean = np.mean([f.probabilities for f in frames], axis=0)
+    assert LABELS[int(plain_mean.argmax())] == "neutral"  # a plain mean washes the smile out
+    pooled = pool(frames)
+    assert LABELS[int(pooled.probabilities.argmax())] == "happy"
+    assert pooled.frames == 20 and abs(pooled.probabilities.sum() - 1) < 1e-6
