@@ -72,6 +72,7 @@ def render_table(df) -> Table:  # type: ignore[no-untyped-def]
 def analyze(
     path: Annotated[Path, typer.Argument(help="Video, audio, image or UTF-8 .txt file.", show_default=False)],
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the table: .csv, .json or .parquet.")] = None,
+    html_report: Annotated[Optional[Path], typer.Option("--html", help="Also write a self-contained HTML report.")] = None,
     language: Annotated[Language, typer.Option(help="Spoken/written language; auto = Korean or English per utterance.")] = Language.auto,
     window: Annotated[float, typer.Option(help="Window (s) for videos without speech.")] = 2.0,
     fps: Annotated[float, typer.Option(help="Frames per second sampled for the face.")] = 5.0,
@@ -86,12 +87,14 @@ def analyze(
 ) -> None:
     """Analyse one file: one row per utterance with fused and per-modality emotion probabilities."""
     from unlock_feeling.pipeline import AnalyzeOptions, Analyzer
-    from unlock_feeling.report.table import check_output_path, write_table
+    from unlock_feeling.report.table import check_output_path, check_report_path, write_table
 
     err = Console(stderr=True)
     try:
         if output is not None:
             check_output_path(output)
+        if html_report is not None:
+            check_report_path(html_report)
         options = AnalyzeOptions(language=language.value, window=window, fps=fps, asr_model=asr_model,
                                  face_model=face_model.value, beam_size=beam_size, threads=threads,
                                  model=str(model) if model else None, store=str(store) if store else None)
@@ -107,6 +110,10 @@ def analyze(
             df = Analyzer(options).analyze(path, progress)
         if output is not None:
             write_table(df, output)
+        if html_report is not None:
+            from unlock_feeling.report.html import write_html
+
+            write_html(df, html_report, path)
     except (UserInputError, ModelError) as e:
         _fail(str(e), 2, debug)
     except KeyboardInterrupt:
@@ -117,6 +124,8 @@ def analyze(
         Console(width=max(Console().width, 110)).print(render_table(df))
     if output is not None:
         err.print(f"wrote {len(df)} rows to {output}", highlight=False)
+    if html_report is not None:
+        err.print(f"wrote the report to {html_report}", highlight=False)
 
 
 @app.command()
@@ -149,6 +158,27 @@ def models(
     Console(width=max(Console().width, 160)).print(table)
     if bad:
         raise typer.Exit(2)
+
+
+@app.command()
+def report(
+    result: Annotated[Path, typer.Argument(help="A result table written by analyze (.parquet, .csv, .json).", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The .html file to write.")],
+    media: Annotated[Optional[Path], typer.Option(help="The analysed file, for thumbnails with face boxes.")] = None,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+) -> None:
+    """Turn a saved result into a self-contained HTML report (timeline, strips, transcript)."""
+    from unlock_feeling.report.html import read_table, write_html
+    from unlock_feeling.report.table import check_report_path
+
+    with _guard(debug):
+        check_report_path(output)
+        df = read_table(result)
+        if media is None and "source" in df.columns and len(df):
+            candidate = result.parent / str(df["source"].iloc[0])
+            media = candidate if candidate.is_file() else None
+        write_html(df, output, media)
+        Console(stderr=True).print(f"wrote the report to {output}", highlight=False)
 
 
 class EngineChoice(str, Enum):

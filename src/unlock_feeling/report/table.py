@@ -23,11 +23,22 @@ COLUMNS: tuple[str, ...] = (
 FORMATS = {".csv": "csv", ".json": "json", ".parquet": "parquet"}
 
 
+def check_report_path(path: str | Path) -> Path:
+    p = Path(path)
+    if p.suffix.lower() not in (".html", ".htm"):
+        raise UserInputError(f"{p}: the report must be an .html file")
+    return _check_writable(p)
+
+
 def check_output_path(path: str | Path) -> Path:
     """Fail before any work if the output cannot be written."""
     p = Path(path)
     if p.suffix.lower() not in FORMATS:
         raise UserInputError(f"{p}: unsupported output format {p.suffix!r} (use .csv, .json or .parquet)")
+    return _check_writable(p)
+
+
+def _check_writable(p: Path) -> Path:
     parent = p.parent if str(p.parent) else Path(".")
     if p.is_dir():
         raise UserInputError(f"{p}: is a directory")
@@ -44,6 +55,18 @@ def check_output_path(path: str | Path) -> Path:
     return p
 
 
+def publish(tmp: str, dest: Path) -> None:
+    """Give the finished temporary file normal permissions (as open() would) and rename it into place."""
+    if dest.exists():
+        mode = dest.stat().st_mode & 0o777
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.chmod(tmp, mode)
+    os.replace(tmp, dest)
+
+
 def write_table(df: "pd.DataFrame", path: str | Path) -> Path:
     """Write to a temporary file in the same directory, then rename: never a half-written file."""
     p = check_output_path(path)
@@ -58,7 +81,7 @@ def write_table(df: "pd.DataFrame", path: str | Path) -> Path:
             df.to_json(tmp, orient="records", force_ascii=False, indent=2)
         else:
             df.to_parquet(tmp, index=False)
-        os.replace(tmp, p)
+        publish(tmp, p)
     except OSError as e:
         raise UserInputError(f"{p}: cannot write ({e.strerror or e})") from None
     finally:
