@@ -181,6 +181,29 @@ def report(
         Console(stderr=True).print(f"wrote the report to {output}", highlight=False)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind (127.0.0.1 = this machine only).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    data: Annotated[Path, typer.Option(help="Folder for uploads, results and the job database.")] = Path("unlock-feeling-data"),
+    database: Annotated[str, typer.Option(help="Job database URL (sqlite:///PATH; default DATA/jobs.db).")] = "",
+    workers: Annotated[int, typer.Option(min=1, help="Analyses run at the same time.")] = 1,
+    max_queue: Annotated[int, typer.Option(min=1, help="Queued jobs before new uploads get HTTP 429.")] = 16,
+    max_upload_mb: Annotated[int, typer.Option(min=1, help="Largest upload accepted (HTTP 413 above).")] = 500,
+    token: Annotated[Optional[str], typer.Option(envvar="UNLOCK_FEELING_TOKEN", help="Require this bearer token.")] = None,
+) -> None:
+    """Run the HTTP service and web page (FastAPI + uvicorn); jobs survive restarts."""
+    try:
+        import uvicorn
+
+        from unlock_feeling.service.app import ServiceConfig, create_app
+    except ImportError:
+        _fail("the service needs: pip install 'unlock-feeling[service]'", 2, False)
+    app_ = create_app(ServiceConfig(data, database, workers, max_queue, max_upload_mb * 1024 * 1024, token))
+    Console(stderr=True).print(f"unlock-feeling service on http://{host}:{port}/ (data in {data})", highlight=False)
+    uvicorn.run(app_, host=host, port=port, log_level="warning")
+
+
 class EngineChoice(str, Enum):
     local = "local"
     ray = "ray"

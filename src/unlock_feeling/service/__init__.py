@@ -1,0 +1,1 @@
+"""HTTP service: persistent analysis jobs (SQLite), a worker pool, a JSON API and a web page."""

@@ -1,0 +1,96 @@
+"""Worker pool: threads that take queued jobs from the job store and run the analysis pipeline.
+Each worker owns its own Analyzer (models are loaded once per worker, not per job)."""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from unlock_feeling.errors import ModelError, UserInputError
+from unlock_feeling.service.jobs import Job, JobStore
+
+STAGE_WEIGHTS = {"decode": 3, "vad": 4, "asr": 45, "text": 5, "face": 33, "voice": 5, "fuse": 5}
+
+
+def overall_progress(done_stages: set[str], stage: str, fraction: float) -> float:
+    total = sum(STAGE_WEIGHTS.values())
+    done = sum(STAGE_WEIGHTS[s] for s in done_stages if s in STAGE_WEIGHTS)
+    return min(99.0, 100.0 * (done + STAGE_WEIGHTS.get(stage, 0) * fraction) / total)
+
+
+@dataclass
+class WorkerPool:
+    store: JobStore
+    results: Path
+    workers: int = 1
+    poll_seconds: float = 0.2
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _wake: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    def start(self) -> None:
+        self.results.mkdir(parents=True, exist_ok=True)
+        self.store.requeue_interrupted()
+        for i in range(self.workers):
+            t = threading.Thread(target=self._run, name=f"unlock-feeling-worker-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        for t in self._threads:
+            t.join(timeout)
+
+    def _run(self) -> None:
+        from unlock_feeling.pipeline import Analyzer
+
+        analyzers: dict[str, Analyzer] = {}
+        while not self._stop.is_set():
+            job = self.store.claim_next()
+            if job is None:
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()
+                continue
+            self._process(job, analyzers)
+
+    def _process(self, job: Job, analyzers: dict) -> None:  # type: ignore[type-arg]
+        import json
+
+        from unlock_feeling.pipeline import AnalyzeOptions, Analyzer
+
+        key = json.dumps(job.options, sort_keys=True)
+        done_stages: set[str] = set()
+        last = [0.0]
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if done >= total:
+                done_stages.add(stage)
+            now = time.monotonic()
+            if now - last[0] > 0.3 or done >= total:
+                last[0] = now
+                self.store.update(job.id, stage=stage, progress=overall_progress(done_stages, stage, done / max(total, 1)))
+
+        try:
+            if key not in analyzers:
+                analyzers[key] = Analyzer(AnalyzeOptions(**job.options))
+            df = analyzers[key].analyze(Path(job.media_path), progress)
+            out = self.results / f"{job.id}.parquet"
+            df.assign(source=job.filename).to_parquet(out, index=False)
+            current = self.store.get(job.id)
+            if current is None or current.status == "cancelled":
+                out.unlink(missing_ok=True)
+                return
+            self.store.update(job.id, status="done", progress=100.0, stage="done", result_path=str(out))
+        except (UserInputError, ModelError) as e:
+            message = str(e).replace(job.media_path, job.filename)
+            self.store.update(job.id, status="failed", stage="failed", error=message)
+        except Exception as e:  # noqa: BLE001 - a worker must survive any job
+            traceback.print_exc()
+            self.store.update(job.id, status="failed", stage="failed", error=f"internal error: {type(e).__name__}: {e}")
