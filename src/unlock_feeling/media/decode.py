@@ -145,11 +145,14 @@ def _scaled(width: int, height: int, max_side: int) -> tuple[int, int]:
     return max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2)
 
 
-def iter_frames(path: str | Path, times: Sequence[float], max_side: int = 640) -> Iterator[tuple[float, np.ndarray]]:
-    """Yield (requested time, RGB frame) for each requested time, from a single streaming pass.
+def iter_frames(path: str | Path, times: Sequence[float], max_side: int = 640,
+                seek_gap: float = 8.0) -> Iterator[tuple[float, np.ndarray]]:
+    """Yield (requested time, RGB frame) for each requested time, streaming through the video.
 
     Each requested time gets the first decoded frame whose timestamp is at or after it (the last
-    frame for times past the end). Frames nobody asked for are never converted to arrays.
+    frame for times past the end). Frames nobody asked for are never converted to arrays, and when
+    the next requested time is more than `seek_gap` seconds ahead the decoder seeks (to the
+    keyframe before it) instead of decoding everything in between.
     """
     import av
 
@@ -158,12 +161,23 @@ def iter_frames(path: str | Path, times: Sequence[float], max_side: int = 640) -
         return
     i = 0
     last: av.VideoFrame | None = None
+    size = (2, 2)
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             size = _scaled(stream.codec_context.width, stream.codec_context.height, max_side)
-            for frame in container.decode(stream):
+            frames = container.decode(stream)
+            sought = -1  # seek at most once per requested time (the keyframe may lie before `last`)
+            while i < len(wanted):
+                if last is not None and last.time is not None and wanted[i] - last.time > seek_gap \
+                        and stream.time_base and sought != i:
+                    sought = i
+                    container.seek(int(wanted[i] / stream.time_base), stream=stream, backward=True)
+                    frames = container.decode(stream)
+                frame = next(frames, None)
+                if frame is None:
+                    break
                 if frame.time is None:
                     continue
                 last = frame
@@ -173,8 +187,6 @@ def iter_frames(path: str | Path, times: Sequence[float], max_side: int = 640) -
                     for t in wanted[i:j]:
                         yield t, image
                     i = j
-                if i >= len(wanted):
-                    return
     except Exception as e:  # noqa: BLE001
         if last is None:
             raise UserInputError(f"{path}: cannot decode video ({_short(e)})") from None

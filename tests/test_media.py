@@ -1,0 +1,30 @@
+"""Streaming decode: frames at requested times, with and without seeking."""
+
+import numpy as np
+
+from unlock_feeling.media.decode import iter_frames, load_audio, probe
+from unlock_feeling.synth import Scene, silence, write_video
+
+
+def test_seeking_gives_the_same_frames_as_decoding_everything(tmp_path):
+    colours = [np.full((120, 160, 3), c, np.uint8) for c in (0, 60, 120, 180, 240, 90, 30, 210)]
+    scenes = [Scene(c, silence(1.5)) for c in colours]
+    video = write_video(tmp_path / "colours.mp4", scenes, size=(160, 120), fps=10)
+    times = [0.2, 0.25, 4.1, 4.6, 10.9, 11.7, 30.0]  # 30 s is past the end: gets the last frame
+    plain = list(iter_frames(video, times, seek_gap=1e9))
+    seeking = list(iter_frames(video, times, seek_gap=0.5))
+    assert [t for t, _ in plain] == [t for t, _ in seeking] == sorted(times)
+    for (_, a), (_, b) in zip(plain, seeking):
+        assert np.array_equal(a, b)
+    # each frame shows the colour of its scene (1.5 s each)
+    for t, frame in plain[:-1]:
+        expected = colours[int(t // 1.5)][0, 0, 0]
+        assert abs(int(frame[60, 80, 0]) - int(expected)) < 12
+
+
+def test_probe_and_audio(tmp_path):
+    video = write_video(tmp_path / "v.mp4", [Scene(None, silence(2.0))], size=(160, 120))
+    info = probe(video)
+    assert info.kind == "video" and info.has_audio and info.has_video and abs(info.duration - 2.0) < 0.3
+    audio = load_audio(video)
+    assert audio.dtype == np.float32 and abs(len(audio) / 16000 - 2.0) < 0.2
