@@ -145,3 +145,18 @@ def test_real_process_korean_path_and_stderr(media, tmp_path):
     assert "없는 파일.mp4: no such file" in bad.stderr
     assert "Traceback" not in bad.stderr + bad.stdout
     assert bad.stderr.strip().count("\n") == 0  # one line
+
+
+def test_html_report_from_cli_and_report_command(media, tmp_path):
+    out, page = tmp_path / "결과.parquet", tmp_path / "보고서.html"
+    result = run("analyze", media["text"], "-q", "-o", out, "--html", page)
+    assert result.exit_code == 0, result.output
+    html = page.read_text(encoding="utf-8")
+    assert '<meta charset="utf-8">' in html and "오늘 정말 행복해요!" in html  # Korean text, UTF-8
+    assert 'id="timeline"' in html and "Plotly" in html and 'src="http' not in html  # plotly inlined, no CDN
+    again = tmp_path / "again.html"
+    result = run("report", out, "-o", again)
+    assert result.exit_code == 0, result.output
+    assert "오늘 정말 행복해요!" in again.read_text(encoding="utf-8")
+    bad = run("report", media["text"], "-o", tmp_path / "x.html")
+    assert bad.exit_code == 2 and "expected a .csv, .json or .parquet result" in bad.output

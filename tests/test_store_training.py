@@ -86,6 +86,15 @@ def test_extract_train_evaluate_analyze(data, tmp_path):
     assert set(df["modalities"]) == {"text+face+voice"} or all("voice" in m for m in df["modalities"])
 
 
+def test_single_stage_training(data, tmp_path):
+    store, model = tmp_path / "store", tmp_path / "single"
+    cli("extract", data["manifest"], "--format", "manifest", "--store", store)
+    out = cli("train", "--store", store, "--out", model, "--stages", "single", "--epochs", "20")
+    assert "stage text+voice+face:" in out
+    stages = json.loads((model / "config.json").read_text())["training"]["stages"]
+    assert len(stages) == 1 and stages[0]["val_samples"] > 0
+
+
 def test_config_change_recomputes_only_that_extractor(data, tmp_path):
     store = tmp_path / "store"
     cli("extract", data["video"], "--format", "aihub-video", "--store", store, "--fps", "2")

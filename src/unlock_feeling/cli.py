@@ -78,7 +78,7 @@ def analyze(
     fps: Annotated[float, typer.Option(help="Frames per second sampled for the face.")] = 5.0,
     asr_model: Annotated[str, typer.Option(help="whisper-base (bundled), a CTranslate2 model directory, or a size name in the local cache.")] = "whisper-base",
     face_model: Annotated[FaceModelChoice, typer.Option(help="Facial expression model.")] = FaceModelChoice.ensemble,
-    beam_size: Annotated[int, typer.Option(min=1, help="ASR beam size (1 = greedy).")] = 1,
+    beam_size: Annotated[int, typer.Option(min=1, help="ASR beam size (1 = greedy, a little faster).")] = 5,
     model: Annotated[Optional[Path], typer.Option(help="A fusion model trained with `unlock-feeling train`.")] = None,
     store: Annotated[Optional[Path], typer.Option(help="Feature store used as a cache (a second run recomputes nothing).")] = None,
     threads: Annotated[int, typer.Option(min=1, help="CPU threads per model.")] = 2,
@@ -90,7 +90,7 @@ def analyze(
     from unlock_feeling.report.table import check_output_path, check_report_path, write_table
 
     err = Console(stderr=True)
-    try:
+    with _guard(debug):
         if output is not None:
             check_output_path(output)
         if html_report is not None:
@@ -114,12 +114,6 @@ def analyze(
             from unlock_feeling.report.html import write_html
 
             write_html(df, html_report, path)
-    except (UserInputError, ModelError) as e:
-        _fail(str(e), 2, debug)
-    except KeyboardInterrupt:
-        _fail("interrupted", 130, debug)
-    except Exception as e:  # noqa: BLE001
-        _fail(f"internal error: {type(e).__name__}: {e} (run with --debug for details)", 1, debug)
     if not quiet:
         Console(width=max(Console().width, 110)).print(render_table(df))
     if output is not None:

@@ -51,7 +51,8 @@ class AnalyzeOptions:
     """At most this many frames per utterance (evenly spread)."""
     asr_model: str = "whisper-base"
     face_model: ExpressionModel = "ensemble"
-    beam_size: int = 1
+    beam_size: int = 5
+    """ASR beam size: 5 had the lower word error rate at a small cost (docs/accuracy.md, docs/benchmarks.md)."""
     batch_size: int = 8
     threads: int = 2
     max_side: int = 640

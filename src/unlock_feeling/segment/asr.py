@@ -28,7 +28,7 @@ class AsrConfig:
     """`whisper-base` (bundled), a directory with a CTranslate2 Whisper model, or a size name
     (`medium`, `large-v3`, ...) that is already in the local Hugging Face cache."""
     languages: tuple[str, ...] = LANGUAGES
-    beam_size: int = 1
+    beam_size: int = 5
     batch_size: int = 8
     threads: int = 2
     compute_type: str = "int8"
