@@ -19,7 +19,6 @@ import csv
 import datetime as dt
 import subprocess
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -282,7 +281,7 @@ def fusion_section() -> list[str]:
 
 
 def main() -> None:
-    sections = [f"# Accuracy of the default models", "",
+    sections = ["# Accuracy of the default models", "",
                 f"Measured {dt.date.today().isoformat()} on {machine()}; reproduce with "
                 "`python benchmarks/bench_quality.py` (needs espeak-ng, `pip install \".[bench]\"`).", ""]
     sections += text_section() + face_section() + asr_section() + fusion_section()

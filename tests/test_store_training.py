@@ -4,7 +4,6 @@ analysis with a trained model — end to end on generated fixtures."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys

@@ -10,8 +10,6 @@ from __future__ import annotations
 import base64
 import html
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -196,22 +194,11 @@ def render_html(df: "pd.DataFrame", media: Path | None = None, title: str | None
 
 
 def write_html(df: "pd.DataFrame", path: str | Path, media: Path | None = None) -> Path:
-    from unlock_feeling.report.table import check_report_path, publish
+    from unlock_feeling.report.table import atomic_write, check_report_path
 
     p = check_report_path(path)
     text = render_html(df, media)
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(dir=p.parent if str(p.parent) else ".", prefix=f".{p.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        publish(tmp, p)
-    except OSError as e:
-        raise UserInputError(f"{p}: cannot write ({e.strerror or e})") from None
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-    return p
+    return atomic_write(p, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 def read_table(path: str | Path) -> "pd.DataFrame":

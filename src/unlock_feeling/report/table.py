@@ -11,6 +11,8 @@ from unlock_feeling.errors import UserInputError
 from unlock_feeling.labels import LABELS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
 MODALITIES = ("text", "face", "voice")
@@ -67,20 +69,13 @@ def publish(tmp: str, dest: Path) -> None:
     os.replace(tmp, dest)
 
 
-def write_table(df: "pd.DataFrame", path: str | Path) -> Path:
-    """Write to a temporary file in the same directory, then rename: never a half-written file."""
-    p = check_output_path(path)
-    kind = FORMATS[p.suffix.lower()]
+def atomic_write(p: Path, write: "Callable[[str], None]") -> Path:
+    """Call write(temporary path) in p's folder, then rename onto p: never a half-written file."""
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(dir=p.parent if str(p.parent) else ".", prefix=f".{p.name}.", suffix=".tmp")
         os.close(fd)
-        if kind == "csv":
-            df.to_csv(tmp, index=False, encoding="utf-8")
-        elif kind == "json":
-            df.to_json(tmp, orient="records", force_ascii=False, indent=2)
-        else:
-            df.to_parquet(tmp, index=False)
+        write(tmp)
         publish(tmp, p)
     except OSError as e:
         raise UserInputError(f"{p}: cannot write ({e.strerror or e})") from None
@@ -88,3 +83,18 @@ def write_table(df: "pd.DataFrame", path: str | Path) -> Path:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
     return p
+
+
+def write_table(df: "pd.DataFrame", path: str | Path) -> Path:
+    p = check_output_path(path)
+    kind = FORMATS[p.suffix.lower()]
+
+    def write(tmp: str) -> None:
+        if kind == "csv":
+            df.to_csv(tmp, index=False, encoding="utf-8")
+        elif kind == "json":
+            df.to_json(tmp, orient="records", force_ascii=False, indent=2)
+        else:
+            df.to_parquet(tmp, index=False)
+
+    return atomic_write(p, write)

@@ -101,6 +101,16 @@ def _predict(net, matrix: FeatureMatrix, idx: np.ndarray, allowed: Sequence[str]
     return np.concatenate(out) if out else np.zeros(0, np.int64)
 
 
+def _usable(matrix: FeatureMatrix, rows: np.ndarray, allowed: Sequence[str], faces_only: bool) -> np.ndarray:
+    """Rows with at least one allowed modality; the face fine-tuning stage uses the clips with faces."""
+    keep = np.zeros(len(rows), bool)
+    for m in allowed:
+        keep |= matrix.present[m][rows]
+    if faces_only:
+        keep &= matrix.present["face"][rows]
+    return rows[keep]
+
+
 def train(matrix: FeatureMatrix, config: TrainConfig = TrainConfig(),
           progress: Callable[[str, int, int, float], None] | None = None):  # type: ignore[no-untyped-def]
     """Train a FusionNet on the matrix; returns (net, TrainResult)."""
@@ -125,15 +135,9 @@ def train(matrix: FeatureMatrix, config: TrainConfig = TrainConfig(),
         getattr(net, f"{m}_std").copy_(torch.from_numpy(std))
     result = TrainResult()
     for stage_no, allowed in enumerate(config.stages):
-        def usable(rows: np.ndarray) -> np.ndarray:
-            keep = np.zeros(len(rows), bool)
-            for m in allowed:
-                keep |= matrix.present[m][rows]
-            if "face" in allowed and len(config.stages) > 1 and stage_no > 0:
-                keep &= matrix.present["face"][rows]  # the fine-tuning stage uses the clips with faces
-            return rows[keep]
-
-        tr, va = usable(train_rows), usable(val_rows)
+        fine_tune_on_faces = "face" in allowed and len(config.stages) > 1 and stage_no > 0
+        tr = _usable(matrix, train_rows, allowed, fine_tune_on_faces)
+        va = _usable(matrix, val_rows, allowed, fine_tune_on_faces)
         if len(tr) == 0:
             continue
         counts = np.bincount(matrix.labels[tr], minlength=len(LABELS)).astype(np.float64)
