@@ -304,7 +304,7 @@ class Analyzer:
                 report("face", done, total)
         self._score_frames(batch, wanted, per_item)
         report("face", total, total)
-        new = [(keys[i], ex(per_item[i]), {}) for i in todo]
+        new: list[tuple[FeatureKey, np.ndarray, dict[str, Any]]] = [(keys[i], ex(per_item[i]), {}) for i in todo]
         cache.put(ex.name, new)
         return {k.id: (v, m) for k, v, m in new}
 
@@ -322,7 +322,7 @@ class Analyzer:
         keys = [ex.key(content, it.utterance.start, it.utterance.end) for it in spoken]
         hits = cache.get(keys)
         report("voice", 0, len(spoken))
-        new = []
+        new: list[tuple[FeatureKey, np.ndarray, dict[str, Any]]] = []
         for n, (it, k) in enumerate(zip(spoken, keys)):
             if k.id not in hits:
                 u = it.utterance

@@ -29,7 +29,7 @@ def speak(text: str, voice: str = "en-us", speed: int = 150) -> np.ndarray:
         wav = Path(tmp) / "s.wav"
         subprocess.run([exe, "-v", voice, "-s", str(speed), "-w", str(wav), text], check=True,
                        capture_output=True)
-        chunks = []
+        chunks: list[np.ndarray] = []
         with av.open(str(wav)) as c:
             rs = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
             for frame in c.decode(audio=0):

@@ -45,7 +45,8 @@ def score(name: str, y: np.ndarray, pred: np.ndarray) -> Scores:
 
 def predict_matrix(model: FusionModel, matrix: FeatureMatrix, rows: np.ndarray, batch: int = 4096
                    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    fused, per = [], {m: [] for m in MODALITIES}
+    fused: list[np.ndarray] = []
+    per: dict[str, list[np.ndarray]] = {m: [] for m in MODALITIES}
     for i in range(0, len(rows), batch):
         idx = rows[i:i + batch]
         x = {m: np.asarray(matrix.features[m][idx], np.float32) for m in MODALITIES}
@@ -72,7 +73,7 @@ def _plot_confusion(s: Scores, path: Path) -> None:
     ax.set_yticks(range(len(LABELS)), LABELS)
     for i in range(len(LABELS)):
         for j in range(len(LABELS)):
-            ax.text(j, i, int(cm[i, j]), ha="center", va="center", color="white" if norm[i, j] > 0.5 else "black",
+            ax.text(j, i, str(int(cm[i, j])), ha="center", va="center", color="white" if norm[i, j] > 0.5 else "black",
                     fontsize=8)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")

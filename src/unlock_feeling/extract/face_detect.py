@@ -128,7 +128,7 @@ class FaceDetector:
             return []
         boxes = np.array([[f.x0, f.y0, f.x1, f.y1] for f in found])
         scores = np.array([f.score for f in found])
-        merged = [FaceBox(*map(float, b), s) for b, s in weighted_nms(boxes, scores, 0.3)]
+        merged = [FaceBox(float(b[0]), float(b[1]), float(b[2]), float(b[3]), s) for b, s in weighted_nms(boxes, scores, 0.3)]
         return sorted(merged, key=lambda f: -f.area)
 
     def _detect(self, image: np.ndarray, v: _Variant) -> list[FaceBox]:

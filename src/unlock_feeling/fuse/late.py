@@ -46,7 +46,7 @@ def late_fusion(per_modality: Mapping[str, np.ndarray | None],
         return None
     weights = {m: reliability.get(m, 0.5) * (0.05 + certainty(p)) for m, p in present.items()}
     total = sum(weights.values())
-    fused = sum(weights[m] * p for m, p in present.items()) / total
+    fused = np.sum([weights[m] * p for m, p in present.items()], axis=0) / total
     fused = fused / fused.sum()
     i = int(np.argmax(fused))
     return FusionResult(fused.astype(np.float64), LABELS[i], float(fused[i]),

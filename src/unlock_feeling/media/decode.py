@@ -79,7 +79,7 @@ def probe(path: str | Path) -> MediaInfo:
             duration = float(container.duration or 0) / 1e6 if container.duration else 0.0
             if not duration:
                 streams = list(audio) + video
-                duration = max((float(s.duration * s.time_base) for s in streams if s.duration), default=0.0)
+                duration = max((float(s.duration * s.time_base) for s in streams if s.duration and s.time_base), default=0.0)
             width = video[0].codec_context.width if video else 0
             height = video[0].codec_context.height if video else 0
             for s in list(audio) + video:
@@ -108,7 +108,6 @@ def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     try:
         with av.open(str(path)) as container:
             stream = container.streams.audio[0]
-            stream.thread_type = "AUTO"
             resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):
@@ -132,10 +131,10 @@ def load_image(path: str | Path, max_side: int = 1280) -> np.ndarray:
     from PIL import Image, ImageOps
 
     try:
-        with Image.open(path) as im:
-            im = ImageOps.exif_transpose(im).convert("RGB")
-            im.thumbnail((max_side, max_side))
-            return np.asarray(im)
+        with Image.open(path) as opened:
+            rgb = ImageOps.exif_transpose(opened).convert("RGB")
+            rgb.thumbnail((max_side, max_side))
+            return np.asarray(rgb)
     except Exception as e:  # noqa: BLE001
         raise UserInputError(f"{path}: cannot decode image ({_short(e)})") from None
 

@@ -198,7 +198,11 @@ def write_html(df: "pd.DataFrame", path: str | Path, media: Path | None = None) 
 
     p = check_report_path(path)
     text = render_html(df, media)
-    return atomic_write(p, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+    def write(tmp: str) -> None:
+        Path(tmp).write_text(text, encoding="utf-8")
+
+    return atomic_write(p, write)
 
 
 def read_table(path: str | Path) -> "pd.DataFrame":

@@ -94,7 +94,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
             raise HTTPException(429, "the queue is full, try again later")
         from unlock_feeling.pipeline import AnalyzeOptions
 
-        options = {"language": language, "fps": fps, "window": window}
+        options: dict[str, Any] = {"language": language, "fps": fps, "window": window}
         AnalyzeOptions(**options)  # validates (UserInputError → 422)
         name = _display_name(file.filename)
         suffix = Path(name).suffix.lower()

@@ -24,7 +24,8 @@ def sha256_bytes(data: bytes) -> str:
 
 def config_hash(config: Any, ignore: tuple[str, ...] = ("threads",)) -> str:
     """Hash of the fields of a config dataclass that change the output (not thread counts)."""
-    fields = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
+    fields = dataclasses.asdict(config) if dataclasses.is_dataclass(config) and not isinstance(config, type) \
+        else dict(config)
     payload = json.dumps({k: v for k, v in sorted(fields.items()) if k not in ignore}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 

@@ -120,9 +120,11 @@ def synthetic_matrix(n: int, seed: int = 0, folder: Path | None = None) -> Featu
     """Random class-dependent features (for the training benchmark only)."""
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, len(LABELS), n)
-    features, present = {}, {}
+    features: dict[str, np.ndarray] = {}
+    present: dict[str, np.ndarray] = {}
     for m in MODALITIES:
         centres = rng.normal(size=(len(LABELS), DIMS[m])).astype(np.float32)
+        arr: np.ndarray
         if folder is not None:
             arr = np.lib.format.open_memmap(folder / f"{m}.npy", mode="w+", dtype=np.float32, shape=(n, DIMS[m]))
         else:
