@@ -201,7 +201,9 @@ def face_section() -> list[str]:
               "`BWPictureHuman.jpg`, a shouting soldier in profile, finds no face). The ensemble is kept as the "
               "default: on this tiny set it is never worse than the better single model, and averaging two "
               "independently trained models lowers variance. In the fusion the face counts with reliability "
-              "0.65 against 1.0 for text.", ""]
+              "0.65 against 1.0 for text. A better (AffectNet-trained) expression model was searched for: "
+              "hsemotion-onnx, emotiefflib, online-emotion-detection and ai-emotion-health-tracker on PyPI ship "
+              "no weights (they download them at run time), so none can be used offline.", ""]
     return lines
 
 

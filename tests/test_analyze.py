@@ -123,3 +123,21 @@ def test_face_model_choices(media):
     for model in ("faceapi", "fer"):
         row = analyze(media["image"], face_model=model).iloc[0]
         assert row["emotion"] == "happy"
+
+
+@pytest.mark.parametrize("suffix,codec", [(".flac", "flac"), (".m4a", "aac"), (".ogg", "libopus")])
+def test_other_audio_formats(analyzer, media, tmp_path, suffix, codec):
+    from unlock_feeling.media.decode import load_audio
+    from unlock_feeling.synth import write_wav
+
+    path = write_wav(tmp_path / f"speech{suffix}", load_audio(media["speech_en"]), codec=codec)
+    df = analyzer.analyze(path)
+    assert "happy" in df.iloc[0]["text"].lower() and df.iloc[0]["emotion"] == "happy"
+
+
+def test_webp_image(analyzer, media, tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "face.webp"
+    Image.open(media["image"]).save(path)
+    assert analyzer.analyze(path).iloc[0]["emotion"] == "happy"
