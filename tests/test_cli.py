@@ -72,6 +72,9 @@ def _bad_inputs(media, tmp: Path) -> dict[str, tuple[Path, str]]:
                       + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(payload)) + payload)
     blank_txt = tmp / "blank.txt"
     blank_txt.write_text("\n  \n", encoding="utf-8")
+    huge = tmp / "huge.txt"
+    with open(huge, "wb") as f:  # sparse: 25 MB without writing them
+        f.truncate(25_000_000)
     return {
         "missing": (tmp / "nope.mp4", "no such file"),
         "directory": (tmp, "is a directory"),
@@ -81,6 +84,7 @@ def _bad_inputs(media, tmp: Path) -> dict[str, tuple[Path, str]]:
         "non-utf8": (latin, "not UTF-8"),
         "unsupported codec": (weird, "unsupported codec"),
         "blank text": (blank_txt, "contains no text"),
+        "huge text": (huge, "text file too large"),
         "faceless image": (media["faceless_image"], "no face"),
         "silence": (media["silence"], "no speech"),
         "0.2 s clip": (media["short"], "too short"),
@@ -89,7 +93,7 @@ def _bad_inputs(media, tmp: Path) -> dict[str, tuple[Path, str]]:
 
 
 @pytest.mark.parametrize("case", ["missing", "directory", "empty", "corrupt", "truncated", "non-utf8",
-                                  "unsupported codec", "blank text",
+                                  "unsupported codec", "blank text", "huge text",
                                   "faceless image", "silence", "0.2 s clip", "faceless silent video"])
 def test_bad_input_one_clear_error(media, tmp_path, case):
     bad_dir = tmp_path / "in"
