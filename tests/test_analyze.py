@@ -141,3 +141,29 @@ def test_webp_image(analyzer, media, tmp_path):
     path = tmp_path / "face.webp"
     Image.open(media["image"]).save(path)
     assert analyzer.analyze(path).iloc[0]["emotion"] == "happy"
+
+
+def test_speaker_ids_for_two_voices(analyzer, tmp_path):
+    from unlock_feeling.synth import silence, speak, write_wav
+
+    lines = [("en-us", "I am so happy to see you all today, this is wonderful news."),
+             ("en-us+f3", "The meeting starts at three o'clock in the main room."),
+             ("en-us", "Please send me the report before Friday afternoon."),
+             ("en-us+f3", "I miss her so much, I just want to cry.")]
+    audio = np.concatenate([np.concatenate([speak(text, voice=voice), silence(0.8)]) for voice, text in lines])
+    df = analyzer.analyze(write_wav(tmp_path / "two voices.wav", audio))
+    assert len(df) == 4
+    assert list(df["speaker"]) == ["S1", "S2", "S1", "S2"]
+
+
+def test_speaker_encoder_matches_resemblyzer_shape_and_norm():
+    from unlock_feeling.segment.speakers import SpeakerEncoder, cluster
+    from unlock_feeling.synth import speak
+
+    enc = SpeakerEncoder()
+    a = enc.embed(speak("Hello there, how are you doing today?"))
+    b = enc.embed(speak("The weather is nice in the park this afternoon."))
+    c = enc.embed(speak("Hello there, how are you doing today?", voice="en-us+f3"))
+    assert a.shape == (256,) and abs(float(np.linalg.norm(a)) - 1) < 1e-5
+    assert float(a @ b) > float(a @ c)  # same voice, other words is closer than other voice, same words
+    assert cluster(np.stack([a, b, c]), [2.0, 2.0, 2.0]) == ["S1", "S1", "S2"]

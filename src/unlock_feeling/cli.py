@@ -20,7 +20,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                        "from what is said, how the face looks and how the voice sounds.")
 
 _STAGES = {"decode": "decoding", "vad": "finding speech", "asr": "transcribing", "text": "text emotion",
-           "face": "faces", "voice": "voice features",
+           "face": "faces", "voice": "voice features", "speakers": "speakers",
            "fuse": "fusion"}
 
 
@@ -78,6 +78,7 @@ def analyze(
     asr_model: Annotated[str, typer.Option(help="whisper-base (bundled), a CTranslate2 model directory, or a size name in the local cache.")] = "whisper-base",
     face_model: Annotated[FaceModelChoice, typer.Option(help="Facial expression model.")] = FaceModelChoice.ensemble,
     beam_size: Annotated[int, typer.Option(min=1, help="ASR beam size (1 = greedy, a little faster).")] = 5,
+    speakers: Annotated[bool, typer.Option("--speakers/--no-speakers", help="Speaker ids (S1, S2, ...) per utterance.")] = True,
     model: Annotated[Optional[Path], typer.Option(help="A fusion model trained with `unlock-feeling train`.")] = None,
     store: Annotated[Optional[Path], typer.Option(help="Feature store used as a cache (a second run recomputes nothing).")] = None,
     threads: Annotated[int, typer.Option(min=1, help="CPU threads per model.")] = 2,
@@ -95,7 +96,7 @@ def analyze(
         if html_report is not None:
             check_report_path(html_report)
         options = AnalyzeOptions(language=language.value, window=window, fps=fps, asr_model=asr_model,
-                                 face_model=face_model.value, beam_size=beam_size, threads=threads,
+                                 face_model=face_model.value, beam_size=beam_size, threads=threads, speakers=speakers,
                                  model=str(model) if model else None, store=str(store) if store else None)
         with Progress(TextColumn("{task.description:<16}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                       TimeElapsedColumn(), console=err, transient=True, disable=quiet) as bar:

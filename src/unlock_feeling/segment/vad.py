@@ -27,6 +27,7 @@ class Utterance:
     language_probability: float = 0.0
     avg_logprob: float = 0.0
     no_speech_prob: float = 0.0
+    speaker: str = ""
 
     @property
     def duration(self) -> float:

@@ -12,7 +12,7 @@ from pathlib import Path
 from unlock_feeling.errors import ModelError, UserInputError
 from unlock_feeling.service.jobs import Job, JobStore
 
-STAGE_WEIGHTS = {"decode": 3, "vad": 4, "asr": 45, "text": 5, "face": 33, "voice": 5, "fuse": 5}
+STAGE_WEIGHTS = {"decode": 3, "vad": 4, "asr": 43, "speakers": 2, "text": 5, "face": 33, "voice": 5, "fuse": 5}
 
 
 def overall_progress(done_stages: set[str], stage: str, fraction: float) -> float:
