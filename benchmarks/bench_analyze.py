@@ -25,7 +25,7 @@ from _media import talking_video  # noqa: E402
 from unlock_feeling.media import load_audio, probe  # noqa: E402
 from unlock_feeling.pipeline import AnalyzeOptions, Analyzer  # noqa: E402
 
-STAGES = ("decode", "vad", "asr", "text", "face", "voice", "fuse")
+STAGES = ("decode", "vad", "asr", "speakers", "text", "face", "voice", "fuse")
 
 
 def timed_analyze(analyzer: Analyzer, path: Path) -> tuple[float, dict[str, float], int]:
