@@ -52,7 +52,10 @@ def _span(start: float, end: float) -> str:
 def render_table(df) -> Table:  # type: ignore[no-untyped-def]
     """A compact terminal view: time, language, text, emotion, confidence, runner-up emotions."""
     table = Table(header_style="bold", expand=False)
+    with_speakers = bool((df["speaker"].astype(str) != "").any())
     table.add_column("time (s)", no_wrap=True)
+    if with_speakers:
+        table.add_column("who", no_wrap=True)
     table.add_column("lang", no_wrap=True)
     table.add_column("text", ratio=3, overflow="fold")
     table.add_column("emotion", no_wrap=True)
@@ -62,8 +65,9 @@ def render_table(df) -> Table:  # type: ignore[no-untyped-def]
     for r in df.itertuples(index=False):
         ranked = sorted(LABELS, key=lambda label: -getattr(r, label))
         others = ", ".join(f"{label} {getattr(r, label) * 100:.0f}" for label in ranked[1:3])
-        table.add_row(_span(r.start, r.end), r.language, r.text, f"[bold]{r.emotion}[/]",
-                      f"{r.confidence * 100:.0f}", others, r.modalities)
+        cells = [_span(r.start, r.end)] + ([str(r.speaker)] if with_speakers else [])
+        table.add_row(*cells, r.language, r.text, f"[bold]{r.emotion}[/]", f"{r.confidence * 100:.0f}", others,
+                      r.modalities)
     return table
 
 
