@@ -144,6 +144,7 @@ def thumbnails(media: Path | None, df: "pd.DataFrame", width: int = 160) -> list
 
 def _table(df: "pd.DataFrame", thumbs: list[str | None]) -> str:
     start, end, axis = _times(df)
+    speakers = "speaker" in df.columns and bool((df["speaker"].fillna("").astype(str) != "").any())
     rows = []
     for i, r in enumerate(df.itertuples(index=False)):
         span = f"{i + 1}" if axis == "line" else f"{r.start:.1f}–{r.end:.1f}"
@@ -153,13 +154,15 @@ def _table(df: "pd.DataFrame", thumbs: list[str | None]) -> str:
             for m in MODALITIES
             if not np.isnan(v := np.array([getattr(r, f"{m}_{label}") for label in LABELS], dtype=float)).all())
         rows.append(
-            f"<tr><td>{thumb}</td><td class='num'>{span}</td><td>{html.escape(str(r.language or ''))}</td>"
+            f"<tr><td>{thumb}</td><td class='num'>{span}</td>"
+            + (f"<td>{html.escape(str(r.speaker or ''))}</td>" if speakers else "")
+            + f"<td>{html.escape(str(r.language or ''))}</td>"
             f"<td>{html.escape(str(r.text or ''))}</td>"
             f"<td><span class='tag' style='background:{COLORS[r.emotion]}'>{r.emotion} {KOREAN[r.emotion]}</span></td>"
             f"<td class='num'>{r.confidence:.0%}</td><td>{html.escape(str(r.modalities))}</td>"
             f"<td>{html.escape(per)}</td></tr>")
     return ("<table id='utterances'><thead><tr><th></th><th>" + ("line" if axis == "line" else "time (s)") +
-            "</th><th>lang</th><th>text</th><th>emotion</th><th>confidence</th><th>modalities</th>"
+            "</th>" + ("<th>speaker</th>" if speakers else "") + "<th>lang</th><th>text</th><th>emotion</th><th>confidence</th><th>modalities</th>"
             "<th>per modality</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
 
 
