@@ -70,8 +70,8 @@ def _standardisation(matrix: FeatureMatrix, rows: np.ndarray) -> dict[str, tuple
         idx = rows[matrix.present[m][rows]]
         total = np.zeros(matrix.dims[m]), np.zeros(matrix.dims[m])
         n = 0
-        for i in range(0, len(idx), 65536):
-            block = np.asarray(matrix.features[m][np.sort(idx[i:i + 65536])], np.float64)
+        for i in range(0, len(idx), 16384):  # streamed in blocks: memory does not grow with the rows
+            block = np.asarray(matrix.features[m][np.sort(idx[i:i + 16384])], np.float64)
             total = total[0] + block.sum(0), total[1] + (block ** 2).sum(0)
             n += len(block)
         mean = total[0] / max(n, 1)
