@@ -32,15 +32,21 @@ class Scores:
 def score(name: str, y: np.ndarray, pred: np.ndarray) -> Scores:
     from sklearn.metrics import accuracy_score, balanced_accuracy_score, classification_report, confusion_matrix, f1_score
 
+    import warnings
+
     labels = list(range(len(LABELS)))
-    return Scores(
-        name, int(len(y)), round(float(accuracy_score(y, pred)), 4),
-        round(float(f1_score(y, pred, labels=labels, average="macro", zero_division=0)), 4),
-        round(float(f1_score(y, pred, labels=labels, average="weighted", zero_division=0)), 4),
-        round(float(balanced_accuracy_score(y, pred)), 4),
-        classification_report(y, pred, labels=labels, target_names=list(LABELS), output_dict=True, zero_division=0),
-        confusion_matrix(y, pred, labels=labels).tolist(),
-    )
+    with warnings.catch_warnings():  # classes absent from a small split are expected, not news
+        warnings.simplefilter("ignore", UserWarning)
+        return Scores(
+            name, int(len(y)), round(float(accuracy_score(y, pred)), 4),
+            # averaged over the classes present in the truth or the predictions (sklearn's default)
+            round(float(f1_score(y, pred, average="macro", zero_division=0)), 4),
+            round(float(f1_score(y, pred, average="weighted", zero_division=0)), 4),
+            round(float(balanced_accuracy_score(y, pred)), 4),
+            classification_report(y, pred, labels=labels, target_names=list(LABELS), output_dict=True,
+                                  zero_division=0),
+            confusion_matrix(y, pred, labels=labels).tolist(),
+        )
 
 
 def predict_matrix(model: FusionModel, matrix: FeatureMatrix, rows: np.ndarray, batch: int = 4096

@@ -169,7 +169,7 @@ def train(matrix: FeatureMatrix, config: TrainConfig = TrainConfig(),
                 loss.backward()
                 opt.step()
             pred = _predict(net, matrix, va, allowed)
-            f1 = float(f1_score(matrix.labels[va], pred, average="macro")) if len(va) else 0.0
+            f1 = float(f1_score(matrix.labels[va], pred, average="macro", zero_division=0)) if len(va) else 0.0
             acc = float(accuracy_score(matrix.labels[va], pred)) if len(va) else 0.0
             if progress:
                 progress("+".join(allowed), epoch, config.epochs, f1)
