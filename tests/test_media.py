@@ -28,3 +28,16 @@ def test_probe_and_audio(tmp_path):
     assert info.kind == "video" and info.has_audio and info.has_video and abs(info.duration - 2.0) < 0.3
     audio = load_audio(video)
     assert audio.dtype == np.float32 and abs(len(audio) / 16000 - 2.0) < 0.2
+
+
+def test_upright_applies_phone_rotation():
+    from unlock_feeling.media.decode import upright
+
+    img = np.zeros((2, 3, 3), np.uint8)
+    img[0, 0] = 255  # top-left marker
+    assert upright(img, 0) is img
+    ccw = upright(img, 90)  # rotate the picture 90° counter-clockwise: top-left goes to bottom-left
+    assert ccw.shape == (3, 2, 3) and ccw[2, 0, 0] == 255
+    cw = upright(img, -90)
+    assert cw.shape == (3, 2, 3) and cw[0, 1, 0] == 255
+    assert upright(img, 180)[1, 2, 0] == 255

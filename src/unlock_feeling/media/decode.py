@@ -144,6 +144,17 @@ def _scaled(width: int, height: int, max_side: int) -> tuple[int, int]:
     return max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2)
 
 
+def upright(image: np.ndarray, rotation: float) -> np.ndarray:
+    """Apply a video's display rotation (degrees counter-clockwise, as phones record it)."""
+    k = int(round(rotation / 90.0)) % 4
+    return np.ascontiguousarray(np.rot90(image, k)) if k else image
+
+
+def _frame_image(frame, size: tuple[int, int]) -> np.ndarray:  # type: ignore[no-untyped-def]
+    image = frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
+    return upright(image, float(getattr(frame, "rotation", 0) or 0))
+
+
 def iter_frames(path: str | Path, times: Sequence[float], max_side: int = 640,
                 seek_gap: float = 8.0) -> Iterator[tuple[float, np.ndarray]]:
     """Yield (requested time, RGB frame) for each requested time, streaming through the video.
@@ -182,7 +193,7 @@ def iter_frames(path: str | Path, times: Sequence[float], max_side: int = 640,
                 last = frame
                 j = bisect.bisect_right(wanted, frame.time + 1e-6, lo=i)
                 if j > i:
-                    image = frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
+                    image = _frame_image(frame, size)
                     for t in wanted[i:j]:
                         yield t, image
                     i = j
@@ -190,6 +201,6 @@ def iter_frames(path: str | Path, times: Sequence[float], max_side: int = 640,
         if last is None:
             raise UserInputError(f"{path}: cannot decode video ({_short(e)})") from None
     if last is not None and i < len(wanted):
-        image = last.to_ndarray(format="rgb24", width=size[0], height=size[1])
+        image = _frame_image(last, size)
         for t in wanted[i:]:
             yield t, image
