@@ -13,6 +13,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 from unlock_feeling.errors import ModelError
+from unlock_feeling.store.keys import sha256_path
 
 _ASSETS = "unlock_feeling.models.assets"
 
@@ -94,14 +95,6 @@ def spec(name: str) -> ModelSpec:
     raise ModelError(f"unknown model {name!r}")
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def cache_dir() -> Path:
     """UNLOCK_FEELING_CACHE, else $XDG_CACHE_HOME/unlock-feeling, else ~/.cache/unlock-feeling."""
     if os.environ.get("UNLOCK_FEELING_CACHE"):
@@ -177,5 +170,5 @@ def check_model(name: str) -> tuple[Path, str, bool]:
     """Return (path, actual sha256, matches) for a model; models without a recorded hash match."""
     m = spec(name)
     path = model_path(name)
-    actual = sha256_file(path / "model.bin" if path.is_dir() else path)
+    actual = sha256_path(path / "model.bin" if path.is_dir() else path)
     return path, actual, (not m.sha256) or actual == m.sha256
