@@ -53,6 +53,7 @@ def test_store_roundtrip_and_temporary_files(tmp_path):
     got = fresh.get(key)
     assert got is not None and np.array_equal(got.vector, np.arange(4)) and got.meta == {"f0": 100.0}
     assert not fresh.has(FeatureKey("abc", 0.0, 1.5, "voice-prosody", "2", "cfg"))  # other version
+    assert fresh.stored_size(key) == 4 and fresh.stored_size(FeatureKey("x", 0, 0, "voice-prosody", "1", "c")) is None
     assert fresh.clean_temporary() == 1
 
 

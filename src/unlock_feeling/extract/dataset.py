@@ -144,7 +144,7 @@ def extract_chunk(store_root: str, dataset: str, samples: list[dict[str, Any]], 
         for modality, (key, vector, meta) in feats.items():
             if vector is not None:
                 batches[modality].append((key, vector, meta))
-            usable = vector.size > 0 if vector is not None else _stored_nonempty(store, key)
+            usable = vector.size > 0 if vector is not None else bool(store.stored_size(key))
             keys[modality] = key.id if usable else ""
         rows.append({**{c: getattr(s, c) for c in SAMPLE_COLUMNS},
                      **{f"{m}_key": keys.get(m, "") for m in batches}, "error": error})
@@ -161,11 +161,6 @@ def _flush(store: Any, ex: _Extractors, batches: dict[str, list]) -> None:
     for modality, items in batches.items():
         store.put(getattr(ex, modality).name, items)
         items.clear()
-
-
-def _stored_nonempty(store: Any, key: Any) -> bool:
-    found = store.get(key)
-    return found is not None and found.vector.size > 0
 
 
 def committed_ids(store_root: Path, dataset: str, signature: str) -> set[str]:

@@ -3,7 +3,7 @@
 Layout::
 
     <root>/features/<extractor>/<shard>.parquet   columns: key, content, start, end, version,
-                                                  config, vector (list<float32>), meta (JSON)
+                                                  config, size, vector (list<float32>), meta (JSON)
     <root>/samples/<dataset>/<shard>.parquet      dataset manifests written by `extract`
     <root>/reports/...                            extraction reports
 
@@ -54,7 +54,8 @@ def _atomic_write_table(table: Any, path: Path) -> None:
 @dataclass
 class FeatureStore:
     root: Path
-    _index: dict[str, dict[str, tuple[Path, int]]] = field(default_factory=dict, repr=False)
+    _index: dict[str, dict[str, tuple[Path, int, int]]] = field(default_factory=dict, repr=False)
+    """extractor → key id → (shard, row, vector size); built from the small key and size columns."""
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
@@ -74,14 +75,15 @@ class FeatureStore:
             "end": pa.array([k.end for k, _, _ in rows], pa.float64()),
             "version": [k.version for k, _, _ in rows],
             "config": [k.config for k, _, _ in rows],
+            "size": pa.array([int(np.size(v)) for _, v, _ in rows], pa.int32()),
             "vector": pa.array([np.asarray(v, np.float32) for _, v, _ in rows], pa.list_(pa.float32())),
             "meta": [json.dumps(dict(m), ensure_ascii=False, default=float) for _, _, m in rows],
         })
         path = self.root / "features" / extractor / f"{uuid.uuid4().hex}.parquet"
         _atomic_write_table(table, path)
         if extractor in self._index:  # keep the in-memory index current without rereading
-            for row, (k, _, _) in enumerate(rows):
-                self._index[extractor].setdefault(k.id, (path, row))
+            for row, (k, v, _) in enumerate(rows):
+                self._index[extractor].setdefault(k.id, (path, row, int(np.size(v))))
         return path
 
     def put_table(self, kind: str, name: str, table: Any) -> Path:
@@ -97,25 +99,26 @@ class FeatureStore:
             return []
         return sorted(p for p in folder.glob("*.parquet") if not p.name.startswith(TMP_PREFIX))
 
-    def _keys(self, extractor: str) -> dict[str, tuple[Path, int]]:
+    def _keys(self, extractor: str) -> dict[str, tuple[Path, int, int]]:
         import pyarrow.parquet as pq
 
         if extractor not in self._index:
-            index: dict[str, tuple[Path, int]] = {}
+            index: dict[str, tuple[Path, int, int]] = {}
             for shard in self.shards(extractor):
-                for row, key in enumerate(pq.read_table(shard, columns=["key"]).column("key").to_pylist()):
-                    index.setdefault(key, (shard, row))
+                table = pq.read_table(shard, columns=["key", "size"])
+                for row, (key, size) in enumerate(zip(table.column("key").to_pylist(),
+                                                      table.column("size").to_pylist())):
+                    index.setdefault(key, (shard, row, size))
             self._index[extractor] = index
         return self._index[extractor]
-
-    def refresh(self) -> None:
-        self._index.clear()
 
     def has(self, key: FeatureKey) -> bool:
         return key.id in self._keys(key.extractor)
 
-    def missing(self, keys: Iterable[FeatureKey]) -> list[FeatureKey]:
-        return [k for k in keys if not self.has(k)]
+    def stored_size(self, key: FeatureKey) -> int | None:
+        """Length of the stored vector (0 = computed, nothing found), or None when not stored."""
+        loc = self._keys(key.extractor).get(key.id)
+        return None if loc is None else loc[2]
 
     def get_many(self, keys: Iterable[FeatureKey]) -> dict[str, StoredFeature]:
         """Stored features by key id (absent keys are left out)."""
