@@ -183,7 +183,7 @@ class Analyzer:
         rows = [row for item in items if (row := self._row(info, item)) is not None]
         report("fuse", len(items), len(items))
         if not rows:
-            raise UserInputError(f"{info.path}: nothing to analyse ({self._why_empty(info, items)})")
+            raise UserInputError(f"{info.path}: nothing to analyse ({self._why_empty(info)})")
         return self._table(rows)
 
     # -- per input kind --------------------------------------------------------------------
@@ -358,17 +358,17 @@ class Analyzer:
         cache.put(ex.name, new)
 
     # -- rows ------------------------------------------------------------------------------
-    def _probabilities(self, item: _Item) -> dict[str, np.ndarray | None]:
+    def _probabilities(self, item: _Item, face: PooledFace) -> dict[str, np.ndarray | None]:
         """Per-modality probabilities and, with a trained fusion model, its fused output."""
         if self.fusion_model is not None:
             return self.fusion_model.predict(item.text_vec, item.voice_vec, item.face_vec)
         text = self.text_head(item.text_vec[None])[0] if item.text_vec is not None else None
-        face = FaceExtractor.from_vector(item.face_vec).probabilities if item.face_vec is not None else None
-        return {"text": text, "face": face, "voice": None, "fused": None}
+        return {"text": text, "face": face.probabilities, "voice": None, "fused": None}
 
     def _row(self, info: MediaInfo, item: _Item) -> dict[str, Any] | None:
         u = item.utterance
-        probs = self._probabilities(item)
+        face = FaceExtractor.from_vector(item.face_vec if item.face_vec is not None else np.zeros(0, np.float32))
+        probs = self._probabilities(item, face)
         per_modality = {m: probs[m] for m in ("text", "face", "voice")}
         fused = probs.get("fused")
         if fused is None:
@@ -378,7 +378,6 @@ class Analyzer:
             fused = result.probabilities
         fused = np.asarray(fused, np.float64)
         fused = fused / fused.sum()
-        face = FaceExtractor.from_vector(item.face_vec) if item.face_vec is not None else PooledFace(None, None, 0, 0)
         row: dict[str, Any] = {
             "source": info.path.name, "start": round(u.start, 3), "end": round(u.end, 3), "speaker": u.speaker,
             "language": u.language or (_text_language(u.text, self.options.language) if u.text else ""),
@@ -395,7 +394,7 @@ class Analyzer:
         return row
 
     @staticmethod
-    def _why_empty(info: MediaInfo, items: list[_Item]) -> str:
+    def _why_empty(info: MediaInfo) -> str:
         reasons = []
         if info.has_video:
             reasons.append("no face")
