@@ -18,7 +18,7 @@ from unlock_feeling.extract.text import LinearHead
 from unlock_feeling.extract.voice import PROSODY_NAMES
 from unlock_feeling.fuse.late import late_fusion
 from unlock_feeling.labels import LABELS
-from unlock_feeling.media.decode import SAMPLE_RATE, MediaInfo, iter_frames, load_audio, load_image, probe
+from unlock_feeling.media.decode import SAMPLE_RATE, MediaInfo, iter_frames, load_audio, probe
 from unlock_feeling.models.registry import model_path
 from unlock_feeling.report.table import COLUMNS
 from unlock_feeling.segment.asr import LANGUAGES, AsrConfig, Transcriber
@@ -204,7 +204,7 @@ class Analyzer:
 
     def _image(self, info: MediaInfo, report: Progress) -> list[_Item]:
         report("face", 0, 1)
-        vec = self.face_extractor(self.face_extractor.frames([(0.0, load_image(info.path))]))
+        vec = self.face_extractor.image(info.path)
         report("face", 1, 1)
         if vec.size == 0:
             raise UserInputError(f"{info.path}: no face found in the image")

@@ -84,7 +84,7 @@ def _sample_features(s: Sample, ex: _Extractors, store: Any) -> tuple[dict[str, 
     """One sample's features: ({modality: (key, vector, meta)}, error). A feature already in the
     store under the same key (same content, span, extractor version and config) is not recomputed;
     it comes back with vector None."""
-    from unlock_feeling.media.decode import SAMPLE_RATE, iter_frames, load_audio, load_image, probe
+    from unlock_feeling.media.decode import SAMPLE_RATE, iter_frames, load_audio, probe
     from unlock_feeling.store.keys import sha256_path
 
     out: dict[str, tuple[Any, Any, dict]] = {}
@@ -101,7 +101,7 @@ def _sample_features(s: Sample, ex: _Extractors, store: Any) -> tuple[dict[str, 
         voice_key = ex.voice.key(content, s.start, s.end)
         if info.kind == "image":
             out["face"] = (face_key, None, {}) if store.has(face_key) else \
-                (face_key, ex.face(ex.face.frames([(0.0, load_image(s.path))])), {})
+                (face_key, ex.face.image(s.path), {})
         elif info.kind in ("audio", "video"):
             if info.has_audio and store.has(voice_key):
                 out["voice"] = (voice_key, None, {})

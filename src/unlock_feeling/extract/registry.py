@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -135,6 +136,12 @@ class FaceExtractor(_Extractor):
 
     def __call__(self, frames: Sequence[FrameFace]) -> np.ndarray:
         return self.to_vector(pool(frames))
+
+    def image(self, path: str | Path) -> np.ndarray:
+        """The vector of a still image (empty when it has no face)."""
+        from unlock_feeling.media.decode import load_image
+
+        return self(self.frames([(0.0, load_image(path))]))
 
 
 EXTRACTORS = {cls.name: cls for cls in (TextExtractor, VoiceExtractor, FaceExtractor)}
