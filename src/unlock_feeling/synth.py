@@ -15,13 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-SAMPLE_RATE = 16000
+from unlock_feeling.media.decode import SAMPLE_RATE, load_audio
 
 
 def speak(text: str, voice: str = "en-us", speed: int = 150) -> np.ndarray:
     """espeak-ng speech as 16 kHz mono float32."""
-    import av
-
     exe = shutil.which("espeak-ng")
     if exe is None:
         raise RuntimeError("espeak-ng is not installed (apt-get install espeak-ng)")
@@ -29,13 +27,7 @@ def speak(text: str, voice: str = "en-us", speed: int = 150) -> np.ndarray:
         wav = Path(tmp) / "s.wav"
         subprocess.run([exe, "-v", voice, "-s", str(speed), "-w", str(wav), text], check=True,
                        capture_output=True)
-        chunks: list[np.ndarray] = []
-        with av.open(str(wav)) as c:
-            rs = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-            for frame in c.decode(audio=0):
-                chunks.extend(f.to_ndarray().reshape(-1) for f in rs.resample(frame))
-            chunks.extend(f.to_ndarray().reshape(-1) for f in rs.resample(None))
-    return np.concatenate(chunks).astype(np.float32)
+        return load_audio(wav)
 
 
 def silence(seconds: float) -> np.ndarray:
