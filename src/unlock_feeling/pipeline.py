@@ -11,15 +11,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from unlock_feeling.errors import ModelError, UserInputError
+from unlock_feeling.errors import UserInputError
 from unlock_feeling.extract.face import ExpressionModel, PooledFace
 from unlock_feeling.extract.registry import FaceExtractor, FaceFeatureConfig, TextExtractor, TextFeatureConfig, VoiceExtractor
-from unlock_feeling.extract.text import LinearHead
 from unlock_feeling.extract.voice import PROSODY_NAMES
 from unlock_feeling.fuse.late import late_fusion
 from unlock_feeling.labels import LABELS
 from unlock_feeling.media.decode import SAMPLE_RATE, MediaInfo, iter_frames, load_audio, probe
-from unlock_feeling.models.registry import model_path
 from unlock_feeling.report.table import COLUMNS
 from unlock_feeling.segment.asr import LANGUAGES, AsrConfig, Transcriber
 from unlock_feeling.segment.speakers import SpeakerConfig, SpeakerEncoder, cluster
@@ -120,14 +118,6 @@ class Analyzer:
     @cached_property
     def text_extractor(self) -> TextExtractor:
         return TextExtractor(TextFeatureConfig(threads=self.options.threads))
-
-    @cached_property
-    def text_head(self) -> LinearHead:
-        head = LinearHead.load(str(model_path("text-emotion-head")))
-        if head.metadata.get("encoders") != self.text_extractor.config.encoders:
-            raise ModelError(f"the text head was trained on {head.metadata.get('encoders')} embeddings, "
-                             f"not {self.text_extractor.config.encoders}")
-        return head
 
     @cached_property
     def face_extractor(self) -> FaceExtractor:
@@ -362,7 +352,7 @@ class Analyzer:
         """Per-modality probabilities and, with a trained fusion model, its fused output."""
         if self.fusion_model is not None:
             return self.fusion_model.predict(item.text_vec, item.voice_vec, item.face_vec)
-        text = self.text_head(item.text_vec[None])[0] if item.text_vec is not None else None
+        text = self.text_extractor.probabilities(item.text_vec[None])[0] if item.text_vec is not None else None
         return {"text": text, "face": face.probabilities, "voice": None, "fused": None}
 
     def _row(self, info: MediaInfo, item: _Item) -> dict[str, Any] | None:

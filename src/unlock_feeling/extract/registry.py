@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from unlock_feeling.extract.face import ExpressionModel, FaceAnalyzer, FaceConfig, FrameFace, PooledFace, pool
-from unlock_feeling.extract.text import TextEmbedder, encoder_dim
+from unlock_feeling.extract.text import TextEmotionModel
 from unlock_feeling.extract.voice import PROSODY_NAMES, VoiceConfig, voice_features
 from unlock_feeling.labels import LABELS
 from unlock_feeling.store.keys import FeatureKey, config_hash, sha256_bytes
@@ -27,7 +27,8 @@ FACE_EMBEDDING = 256
 
 @dataclass(frozen=True)
 class TextFeatureConfig:
-    encoders: str = "e5+use"
+    model: str = "text-emotion-e5"
+    """A registered text-emotion model or the path of one trained by tools/train_text_model.py."""
     threads: int = 2
 
 
@@ -58,23 +59,54 @@ class _Extractor:
 
 @dataclass
 class TextExtractor(_Extractor):
-    """Sentence embeddings of a transcript (e5 384-d + USE 512-d by default). Keyed by the text's sha256."""
+    """The adapted multilingual-e5-small's mean-pooled sentence state (384-d); its head gives the
+    `text_*` probabilities. Keyed by the text's sha256 and the model file's sha256."""
 
     config: TextFeatureConfig = field(default_factory=TextFeatureConfig)
-    name: ClassVar[str] = "text-e5"
-    version: ClassVar[str] = "1"
+    name: ClassVar[str] = "text-emotion-e5"
+    version: ClassVar[str] = "2"
     modality: ClassVar[str] = "text"
-    dim: ClassVar[int] = encoder_dim(TextFeatureConfig.encoders)
+    dim: ClassVar[int] = 384
+
+    def signature(self) -> list[str]:
+        return [self.version, config_hash({"model": self.config.model, "sha256": self.model_sha256})]
+
+    def key(self, content: str, start: float, end: float) -> FeatureKey:
+        return FeatureKey(content, round(start, 3), round(end, 3), self.name, *self.signature())
 
     def text_key(self, text: str) -> FeatureKey:
         return self.key(sha256_bytes(text.encode("utf-8")), 0.0, 0.0)
 
     @cached_property
-    def _embedder(self) -> TextEmbedder:
-        return TextEmbedder(self.config.encoders, self.config.threads)
+    def model_path(self) -> Path:
+        from unlock_feeling.models.registry import MODELS, model_path
+
+        if any(m.name == self.config.model for m in MODELS):
+            return model_path(self.config.model)
+        path = Path(self.config.model)
+        if not path.is_file():
+            from unlock_feeling.errors import UserInputError
+
+            raise UserInputError(f"{path}: no such text model")
+        return path
+
+    @cached_property
+    def model_sha256(self) -> str:
+        from unlock_feeling.models.registry import MODELS
+        from unlock_feeling.store.keys import sha256_path
+
+        known = {m.name: m.sha256 for m in MODELS}
+        return known.get(self.config.model) or sha256_path(self.model_path)
+
+    @cached_property
+    def model(self) -> TextEmotionModel:
+        return TextEmotionModel.load(self.model_path)
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embedder(list(texts))
+        return self.model.embed(list(texts))
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        return self.model.probabilities(features)
 
 
 @dataclass

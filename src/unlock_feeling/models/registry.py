@@ -58,6 +58,13 @@ MODELS: tuple[ModelSpec, ...] = (
         "asset:text_emotion_head.safetensors",
         ("happy", "surprise", "neutral", "fear", "disgust", "angry", "sad")),
     ModelSpec(
+        "text-emotion-e5", "text emotion classifier",
+        "unlock-feeling: LoRA adapters on the upper layers of multilingual-e5-small + head + calibration, trained "
+        "by tools/train_text_model.py on GoEmotions (CC BY 4.0), KOTE (MIT), MELD train (GPL-3.0 dataset) and "
+        "corpus/ (MIT); loaded on top of multilingual-e5-small-q4", "MIT",
+        "", "asset:text_emotion_e5.safetensors",
+        ("happy", "surprise", "neutral", "fear", "disgust", "angry", "sad")),
+    ModelSpec(
         "speaker-ge2e", "speaker embedding (speaker ids)",
         "Resemblyzer GE2E speaker encoder (PyPI resemblyzer 0.1.4 pretrained.pt), weights converted to "
         "safetensors by tools/convert_resemblyzer.py", "Apache-2.0",

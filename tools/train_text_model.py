@@ -1,0 +1,60 @@
+"""Rebuild the default text-emotion model from the fetched corpora.
+
+    python tools/fetch_text_corpora.py --out data/text        # once: pinned, sha256-checked corpora
+    python tools/train_text_model.py --data data/text --store data/text/store
+        # → src/unlock_feeling/models/assets/text_emotion_e5.safetensors
+
+Train splits train; val splits choose the epoch and fit the calibration; test splits are never
+read here (benchmarks/bench_text.py scores them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+import numpy as np  # noqa: E402
+
+from unlock_feeling.datasets.text import read_manifest  # noqa: E402
+from unlock_feeling.train.text_model import TextTrainConfig, train_text_model  # noqa: E402
+
+DATASET_WEIGHTS = {"goemotions": 1.0, "meld": 1.0, "kote": 2.0, "own-ko": 2.0, "own-en": 1.0}
+"""Korean has far fewer labelled items than English; its items count more (chosen on val)."""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=ROOT / "data/text")
+    ap.add_argument("--store", type=Path, default=ROOT / "data/text/store")
+    ap.add_argument("--corpora", default="goemotions,meld,kote,own")
+    ap.add_argument("--out", type=Path, default=ROOT / "src/unlock_feeling/models/assets/text_emotion_e5.safetensors")
+    ap.add_argument("--epochs", type=int, default=TextTrainConfig.epochs)
+    ap.add_argument("--n-frozen", type=int, default=TextTrainConfig.n_frozen)
+    ap.add_argument("--rank", type=int, default=TextTrainConfig.rank)
+    ap.add_argument("--limit", type=int, default=0, help="at most this many training items per corpus (a quick run)")
+    args = ap.parse_args()
+    items = []
+    for name in args.corpora.split(","):
+        rows = [r for r in read_manifest(args.data / f"{name}.csv") if r.split in ("train", "val")]
+        if args.limit:
+            rng = np.random.default_rng(0)
+            train = [r for r in rows if r.split == "train"]
+            keep = rng.permutation(len(train))[: args.limit]
+            rows = [train[i] for i in sorted(keep)] + [r for r in rows if r.split == "val"]
+        items += rows
+    cfg = TextTrainConfig(n_frozen=args.n_frozen, rank=args.rank, epochs=args.epochs)
+    t0 = time.time()
+    model, summary = train_text_model(items, cfg, args.store, DATASET_WEIGHTS)
+    summary["seconds"] = round(time.time() - t0, 1)
+    model.save(args.out)
+    print(json.dumps(summary, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
