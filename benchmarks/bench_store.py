@@ -108,7 +108,7 @@ def main() -> None:
         warm = Analyzer(AnalyzeOptions())
         warm.analyze(video)  # load every model once, outside the timings
         cold_analyzer = Analyzer(AnalyzeOptions(store=str(tmp / "cache")))
-        for name in ("transcriber", "text_extractor", "face_extractor", "text_head"):
+        for name in ("transcriber", "text_extractor", "face_extractor"):
             setattr(cold_analyzer, name, getattr(warm, name))  # share loaded models: cold = compute, not loading
         t0 = time.perf_counter()
         cold_analyzer.analyze(video)

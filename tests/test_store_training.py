@@ -67,7 +67,7 @@ def test_extract_train_evaluate_analyze(data, tmp_path):
     assert "stage text+voice:" in out and "stage text+voice+face:" in out
     cfg = json.loads((model / "config.json").read_text())
     assert cfg["labels"] == list(LABELS) and (model / "model.safetensors").exists()
-    assert set(json.loads(cfg["extractors"])) == {"text-e5", "voice-prosody", "face-expression"}
+    assert set(json.loads(cfg["extractors"])) == {"text-emotion-e5", "voice-prosody", "face-expression"}
     out = cli("evaluate", model, "--store", store, "--split", "val")
     assert "fused" in out and "voice" in out
     metrics = json.loads((model / "eval-val" / "metrics.json").read_text())
@@ -99,10 +99,10 @@ def test_config_change_recomputes_only_that_extractor(data, tmp_path):
     store = tmp_path / "store"
     cli("extract", data["video"], "--format", "aihub-video", "--store", store, "--fps", "2")
     count = {name: len(list((store / "features" / name).glob("*.parquet")))
-             for name in ("text-e5", "voice-prosody", "face-expression")}
+             for name in ("text-emotion-e5", "voice-prosody", "face-expression")}
     cli("extract", data["video"], "--format", "aihub-video", "--store", store, "--fps", "3")
     after = {name: len(list((store / "features" / name).glob("*.parquet"))) for name in count}
-    assert after["text-e5"] == count["text-e5"] and after["voice-prosody"] == count["voice-prosody"]
+    assert after["text-emotion-e5"] == count["text-emotion-e5"] and after["voice-prosody"] == count["voice-prosody"]
     assert after["face-expression"] > count["face-expression"]
     # and the same settings again recompute nothing at all
     out = cli("extract", data["video"], "--format", "aihub-video", "--store", store, "--fps", "3")
@@ -153,7 +153,7 @@ def test_ray_and_local_give_identical_features(data, tmp_path):
     cli("extract", data["manifest"], "--format", "manifest", "--store", local)
     cli("extract", data["manifest"], "--format", "manifest", "--store", ray_store, "--engine", "ray", "--workers", "2",
         "--chunk-size", "7")
-    for name in ("text-e5", "voice-prosody"):
+    for name in ("text-emotion-e5", "voice-prosody"):
         a = {k: v for keys, vecs in FeatureStore(local).iter_vectors(name) for k, v in zip(keys, vecs)}
         b = {k: v for keys, vecs in FeatureStore(ray_store).iter_vectors(name) for k, v in zip(keys, vecs)}
         assert a.keys() == b.keys() and len(a) > 0

@@ -66,6 +66,7 @@ def test_manifest_round_trip_and_product_loader(tmp_path):
     write_manifest(items, path)
     assert read_manifest(path) == items
     samples, report = load_dataset(path, "manifest")  # the same file works with `extract --format manifest`
-    assert [(s.text, s.label, s.split) for s in samples] == [("기뻐요", "happy", "train"), ("Ugh.", "disgust", "test")]
+    assert [(s.text, s.label, s.split, s.weight) for s in samples] == [
+        ("기뻐요", "happy", "train", 0.8), ("Ugh.", "disgust", "test", 1.0)]
     with pytest.raises(ValueError):
         write_manifest([TextItem("x", "joy", "train")], tmp_path / "bad.csv")

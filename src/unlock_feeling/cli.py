@@ -84,6 +84,7 @@ def analyze(
     beam_size: Annotated[int, typer.Option(min=1, help="ASR beam size (1 = greedy, a little faster).")] = 5,
     speakers: Annotated[bool, typer.Option("--speakers/--no-speakers", help="Speaker ids (S1, S2, ...) per utterance.")] = True,
     model: Annotated[Optional[Path], typer.Option(help="A fusion model trained with `unlock-feeling train`.")] = None,
+    text_model: Annotated[Optional[Path], typer.Option(help="A text model trained with `unlock-feeling train-text` (default: the bundled one).")] = None,
     store: Annotated[Optional[Path], typer.Option(help="Feature store used as a cache (a second run recomputes nothing).")] = None,
     threads: Annotated[int, typer.Option(min=1, help="CPU threads per model.")] = 2,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the table.")] = False,
@@ -101,7 +102,8 @@ def analyze(
             check_report_path(html_report)
         options = AnalyzeOptions(language=language.value, window=window, fps=fps, asr_model=asr_model,
                                  face_model=face_model.value, beam_size=beam_size, threads=threads, speakers=speakers,
-                                 model=str(model) if model else None, store=str(store) if store else None)
+                                 model=str(model) if model else None, store=str(store) if store else None,
+                                 **({"text_model": str(text_model)} if text_model else {}))
         with Progress(TextColumn("{task.description:<16}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                       TimeElapsedColumn(), console=err, transient=True, disable=quiet) as bar:
             tasks: dict[str, TaskID] = {}
@@ -303,6 +305,45 @@ def train(
                             f"best epoch {st.best_epoch}, val accuracy {st.val_accuracy:.3f}, "
                             f"macro-F1 {st.val_macro_f1:.3f} ({st.seconds:.1f} s)", highlight=False)
         err.print(f"wrote {out}", highlight=False)
+
+
+@app.command("train-text")
+def train_text(
+    data: Annotated[list[Path], typer.Argument(help="Manifest CSV/JSONL files (text, label[, split, weight]).", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The text model file to write (.safetensors).")],
+    store: Annotated[Path, typer.Option(help="Feature store for the frozen lower-layer states (reused by later runs).")] = Path("text-features"),
+    epochs: Annotated[int, typer.Option(min=1, max=50)] = 3,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+) -> None:
+    """Fine-tune the text-emotion model (e5's upper layers + head) on your labelled sentences."""
+    err = Console(stderr=True)
+    with _guard(debug):
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            raise UserInputError("training needs PyTorch: pip install torch==2.13.0 'unlock-feeling[train]'") from None
+        from unlock_feeling.train.text_model import TextTrainConfig, evaluate_text_model, load_text_items, train_text_model
+
+        if out.suffix != ".safetensors":
+            raise UserInputError(f"{out}: the text model is written as a .safetensors file")
+        items = load_text_items(data)
+        counts = {s: sum(it.split == s for it in items) for s in ("train", "val", "test")}
+        err.print(f"{len(items)} sentences: " + ", ".join(f"{s} {n}" for s, n in counts.items()), highlight=False)
+        if not counts["train"] or not counts["val"]:
+            raise UserInputError("need sentences in both the train and the val split (give a split column, "
+                                 "or enough rows for an automatic split)")
+        model, summary = train_text_model([it for it in items if it.split != "test"],
+                                          TextTrainConfig(epochs=epochs), store, {}, log=err.print)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        model.save(out)
+        Console().print(f"best epoch {summary['best_epoch']}, val macro-F1 by source "
+                        f"{summary['history'][summary['best_epoch'] - 1]['val_macro_f1']}", highlight=False)
+        test = [it for it in items if it.split == "test"]
+        if test:
+            m = evaluate_text_model(model, test)
+            Console().print(f"test: {len(test)} sentences, accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}, "
+                            f"weighted F1 {m['weighted_f1']:.3f}", highlight=False)
+        err.print(f"wrote {out} (use it with: unlock-feeling analyze FILE --text-model {out})", highlight=False)
 
 
 @app.command()

@@ -62,6 +62,8 @@ class AnalyzeOptions:
     speaker: SpeakerConfig = field(default_factory=SpeakerConfig)
     model: str | None = None
     """A fusion model trained with `unlock-feeling train` (directory); None = late fusion."""
+    text_model: str = "text-emotion-e5"
+    """The text-emotion model: the bundled one, or a file written by `unlock-feeling train-text`."""
     store: str | None = None
     """A feature store directory used as a cache: analysing the same file twice recomputes nothing."""
 
@@ -117,7 +119,7 @@ class Analyzer:
 
     @cached_property
     def text_extractor(self) -> TextExtractor:
-        return TextExtractor(TextFeatureConfig(threads=self.options.threads))
+        return TextExtractor(TextFeatureConfig(model=self.options.text_model, threads=self.options.threads))
 
     @cached_property
     def face_extractor(self) -> FaceExtractor:

@@ -31,6 +31,8 @@ class Sample:
     """Span in seconds; (0, 0) = the whole file."""
     dataset: str = ""
     source_label: str = ""
+    weight: float = 1.0
+    """How much the sample counts in training (e.g. annotator agreement); 1 by default."""
 
 
 @dataclass

@@ -183,6 +183,17 @@ _SPLIT_NAMES = {"train": "train", "training": "train", "val": "val", "valid": "v
                 "dev": "val", "test": "test"}
 
 
+def _weight(raw: object, report: LoadReport) -> float:
+    try:
+        w = float(raw) if raw not in (None, "") else 1.0  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        w = float("nan")
+    if not (w >= 0.0 and w < float("inf")):
+        report.skip("weight is not a non-negative number (1 used)")
+        return 1.0
+    return w
+
+
 @register("manifest")
 def manifest(root: Path, report: LoadReport) -> list[Sample]:
     """A CSV or JSONL file with path, start, end, text, label, speaker, split (path and label required;
@@ -215,5 +226,6 @@ def manifest(root: Path, report: LoadReport) -> list[Sample]:
             samples.append(Sample(f"manifest/{base}/{counts[base]}", path, label, str(row.get("text") or "").strip(),
                                   speaker=str(row.get("speaker") or ""), split=split,
                                   start=float(row.get("start") or 0.0), end=float(row.get("end") or 0.0),
-                                  dataset="manifest", source_label=str(row["label"])))
+                                  dataset="manifest", source_label=str(row["label"]),
+                                  weight=_weight(row.get("weight"), report)))
     return samples

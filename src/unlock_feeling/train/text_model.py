@@ -12,14 +12,16 @@ import dataclasses
 import json
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from unlock_feeling.datasets.text import TextItem
 from unlock_feeling.extract.e5 import LAYER_MATRICES, Adapter, E5Weights
 from unlock_feeling.labels import LABELS
 
@@ -193,7 +195,37 @@ def _macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
     return float(f1_score(y, pred, average="macro", labels=list(range(len(LABELS))), zero_division=0))
 
 
-def train_text_model(items: Sequence, cfg: TextTrainConfig, store_root, dataset_weights: dict[str, float]):  # type: ignore[no-untyped-def]
+def load_text_items(paths: Sequence[Path]) -> list[TextItem]:
+    """Labelled sentences from manifest files (CSV/JSONL, read by the `manifest` dataset loader);
+    rows without a split are split by speaker (or row) like every other dataset. A `weight`
+    column, where present, weights each sentence."""
+    from unlock_feeling.datasets.base import load_dataset
+
+    items = []
+    for path in paths:
+        samples, _ = load_dataset(path, "manifest")
+        items += [TextItem(s.text, s.label, s.split, s.weight, s.speaker, dataset=Path(path).stem)
+                  for s in samples if s.text]
+    if not items:
+        from unlock_feeling.errors import UserInputError
+
+        raise UserInputError("no labelled sentences (rows with text and label) in " + ", ".join(map(str, paths)))
+    return items
+
+
+def evaluate_text_model(model, items: Sequence[TextItem]) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    from sklearn.metrics import accuracy_score, f1_score
+
+    y = np.array([LABELS.index(it.label) for it in items])
+    pred = model([it.text for it in items]).argmax(1)
+    labels = list(range(len(LABELS)))
+    return {"accuracy": float(accuracy_score(y, pred)),
+            "macro_f1": float(f1_score(y, pred, average="macro", labels=labels, zero_division=0)),
+            "weighted_f1": float(f1_score(y, pred, average="weighted", labels=labels, zero_division=0))}
+
+
+def train_text_model(items: Sequence[TextItem], cfg: TextTrainConfig, store_root: Path | str,  # type: ignore[no-untyped-def]
+                     dataset_weights: dict[str, float], log: Callable[[str], None] = print):
     """Train on items with split 'train', choose the epoch and calibrate on 'val'. Returns (model, summary)."""
     from unlock_feeling.extract.text import TextEmotionModel, base_encoder
     from unlock_feeling.train.text_states import LowerStatesConfig, lower_states
@@ -206,7 +238,7 @@ def train_text_model(items: Sequence, cfg: TextTrainConfig, store_root, dataset_
     t0 = time.time()
 
     def progress(done: int, total: int) -> None:
-        print(f"  lower states {done}/{total} ({time.time() - t0:.0f} s)", flush=True)
+        log(f"  lower states {done}/{total} ({time.time() - t0:.0f} s)")
 
     states = lower_states(texts, encoder, LowerStatesConfig(cfg.n_frozen, encoder.max_tokens, encoder_sha),
                           FeatureStore(store_root), progress=progress)
@@ -225,13 +257,13 @@ def train_text_model(items: Sequence, cfg: TextTrainConfig, store_root, dataset_
         opt, lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / max(1, steps - warmup))))
     history, best = [], (-1.0, None, 0)
     for epoch in range(cfg.epochs):
-        loss = train_epoch_scheduled(net, opt, sched, tr_states, y[tr], w[tr], rng)
+        loss = train_epoch_scheduled(net, opt, sched, tr_states, y[tr], w[tr], rng, log)
         logits = logits_of(net, va_states)
         pred = logits.argmax(1)
         per = {g: round(_macro_f1(y[va][groups[va] == g], pred[groups[va] == g]), 4) for g in np.unique(groups[va])}
         score = float(np.mean(list(per.values())))
         history.append({"epoch": epoch + 1, "loss": round(loss, 4), "val_macro_f1": per, "val_mean": round(score, 4)})
-        print(json.dumps(history[-1]), flush=True)
+        log(json.dumps(history[-1]))
         if score > best[0]:
             best = (score, {k: v.clone() for k, v in net.state_dict().items()}, epoch + 1)
     net.load_state_dict(best[1])
@@ -252,7 +284,8 @@ def train_text_model(items: Sequence, cfg: TextTrainConfig, store_root, dataset_
 
 
 def train_epoch_scheduled(net: TextEmotionNet, opt: torch.optim.Optimizer, sched, states: Sequence[np.ndarray],  # type: ignore[no-untyped-def]
-                          y: np.ndarray, w: np.ndarray, rng: np.random.Generator, log_every: int = 100) -> float:
+                          y: np.ndarray, w: np.ndarray, rng: np.random.Generator,
+                          log: Callable[[str], None] = print, log_every: int = 100) -> float:
     net.train()
     order = length_bucketed_order(states, net.cfg.batch_size, rng)
     total, count, t0 = 0.0, 0, time.time()
@@ -267,6 +300,6 @@ def train_epoch_scheduled(net: TextEmotionNet, opt: torch.optim.Optimizer, sched
         total += float(loss) * len(sel)
         count += len(sel)
         if log_every and step % log_every == 0:
-            print(f"  step {step}/{math.ceil(len(order) / net.cfg.batch_size)} loss {total / count:.4f} "
-                  f"({time.time() - t0:.0f} s)", flush=True)
+            log(f"  step {step}/{math.ceil(len(order) / net.cfg.batch_size)} loss {total / count:.4f} "
+                f"({time.time() - t0:.0f} s)")
     return total / max(count, 1)
