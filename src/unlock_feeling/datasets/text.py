@@ -130,13 +130,14 @@ def meld_items(folder: Path) -> list[TextItem]:
 
 
 def own_items(corpus: Path, val_share: float = 0.15) -> list[TextItem]:
-    """The project's own sentences (corpus/): *_train → train/val, *_test → test."""
+    """The project's own sentences (corpus/): <lang>_*train.tsv → train/val, <lang>_test.tsv → test."""
     items = []
     for lang in ("ko", "en"):
-        for part in ("train", "test"):
-            with open(corpus / f"{lang}_{part}.tsv", encoding="utf-8", newline="") as f:
+        for path in sorted(corpus.glob(f"{lang}_*.tsv")):
+            test = path.stem.endswith("_test")
+            with open(path, encoding="utf-8", newline="") as f:
                 for row in csv.DictReader(f, delimiter="\t"):
-                    split = "test" if part == "test" else "val" if _holdout(row["text"], val_share) else "train"
+                    split = "test" if test else "val" if _holdout(row["text"], val_share) else "train"
                     items.append(TextItem(row["text"], row["label"], split, dataset=f"own-{lang}"))
     return items
 
