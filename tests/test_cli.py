@@ -164,3 +164,14 @@ def test_html_report_from_cli_and_report_command(media, tmp_path):
     assert "오늘 정말 행복해요!" in again.read_text(encoding="utf-8")
     bad = run("report", media["text"], "-o", tmp_path / "x.html")
     assert bad.exit_code == 2 and "expected a .csv, .json or .parquet result" in bad.output
+
+
+@pytest.mark.parametrize("option,value", [("--window", "0.000001"), ("--window", "nan"), ("--fps", "1000"),
+                                          ("--fps", "0"), ("--beam-size", "500")])
+def test_numeric_options_are_bounded(media, tmp_path, option, value):
+    """A tiny window or a huge fps would make unbounded work (issue: hostile input): refused up front."""
+    out = tmp_path / "r.csv"
+    result = run("analyze", media["video_mute"], option, value, "-o", out)
+    assert result.exit_code == 2, result.output
+    assert option.lstrip("-").replace("-", "_") in result.output and "between" in result.output
+    assert not out.exists()

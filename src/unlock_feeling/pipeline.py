@@ -70,8 +70,16 @@ class AnalyzeOptions:
     def __post_init__(self) -> None:
         if self.language not in ("auto", "ko", "en"):
             raise UserInputError(f"language must be auto, ko or en, not {self.language!r}")
-        if not self.window > 0 or not self.fps > 0:
-            raise UserInputError("--window and --fps must be positive")
+        for name, value, low, high in option_limits(self):
+            if not low <= value <= high:  # also rejects NaN
+                raise UserInputError(f"{name} must be between {low:g} and {high:g}, not {value:g}")
+
+
+def option_limits(o: AnalyzeOptions) -> list[tuple[str, float, float, float]]:
+    """(name, value, lowest, highest) of every numeric option: the work per file stays bounded."""
+    return [("window", o.window, 0.5, 600.0), ("fps", o.fps, 0.1, 30.0), ("max_frames", o.max_frames, 1, 600),
+            ("beam_size", o.beam_size, 1, 10), ("batch_size", o.batch_size, 1, 64), ("threads", o.threads, 1, 64),
+            ("max_side", o.max_side, 64, 4096)]
 
 
 def _nan_row(prefix: str) -> dict[str, float]:
