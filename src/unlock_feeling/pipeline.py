@@ -34,7 +34,7 @@ Progress = Callable[[str, int, int], None]
 """progress(stage, done, total)"""
 
 MAX_TEXT_BYTES = 20_000_000
-SEGMENTER = ("segment-whisper", "1")
+SEGMENTER = ("segment-whisper", "2")
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 
 
@@ -253,7 +253,7 @@ class Analyzer:
                     done[0] += n
                     report("asr", done[0], len(utterances))
 
-                self.transcriber.transcribe(wave, utterances, step)
+                utterances = self.transcriber.transcribe(wave, utterances, step)
                 if self.options.speakers:
                     self._speakers(wave, utterances, report)
         duration = info.duration or samples / SAMPLE_RATE

@@ -8,6 +8,7 @@ language token. This is faster-whisper's BatchedInferencePipeline with per-clip 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -65,9 +66,10 @@ class Transcriber:
 
     def transcribe(self, audio: np.ndarray, utterances: Sequence[Utterance],
                    progress: Callable[[int], None] | None = None) -> list[Utterance]:
-        """Fill text and language of each utterance (in place) and return them.
+        """Transcribe speech spans and return one utterance per sentence (`sentence_rows`); a span
+        in which nothing was recognised is returned as it is, without text.
 
-        Utterances are packed into windows of at most 30 s of the original audio (Whisper's
+        Spans are packed into windows of at most 30 s of the original audio (Whisper's
         encoder always reads 30 s, so one clip per window would waste most of it); each window is
         decoded with timestamps, and each timed segment goes to the utterance it overlaps most.
         """
@@ -82,6 +84,7 @@ class Transcriber:
         prompt = model.get_prompt(tokenizer, [], without_timestamps=False)
         lang_index = prompt.index(tokenizer.language) if multilingual else None
         windows = pack_windows(utterances, WINDOW_SECONDS)
+        sentences: dict[int, list[Utterance]] = {}
         bs = max(1, self.config.batch_size)
         for i in range(0, len(windows), bs):
             batch = windows[i:i + bs]
@@ -108,7 +111,7 @@ class Transcriber:
                 avg_logprob = float(r.scores[0]) if r.scores else 0.0
                 silent = (r.no_speech_prob > self.config.no_speech_threshold
                           and avg_logprob < self.config.log_prob_threshold)
-                texts: dict[int, list[str]] = {id(u): [] for u in window}
+                found: dict[int, list[tuple[float, float, str]]] = {id(u): [] for u in window}
                 if not silent:
                     for start, end, tokens in timed_segments(
                             r.sequences_ids[0], tokenizer.timestamp_begin, tokenizer.eot,
@@ -116,14 +119,14 @@ class Transcriber:
                         text = tokenizer.decode(tokens).strip()
                         if text:
                             u = _best_overlap(window, offset + start, offset + end)
-                            texts[id(u)].append(text)
+                            found[id(u)].append((offset + start, offset + end, text))
                 for u in window:
-                    u.text = " ".join(texts[id(u)]).strip()
                     u.language, u.language_probability = lang, lang_p
                     u.avg_logprob, u.no_speech_prob = avg_logprob, float(r.no_speech_prob)
+                    sentences[id(u)] = sentence_rows(u, found[id(u)])
             if progress:
                 progress(sum(len(w) for w in batch))
-        return list(utterances)
+        return [s for u in utterances for s in sentences[id(u)]]
 
     def _retry_loops(self, encoded, prompts, results, tokenizer):  # type: ignore[no-untyped-def]
         """Whisper sometimes loops ("the the the ..."). Like faster-whisper's sequential fallback,
@@ -191,6 +194,48 @@ def timed_segments(tokens: Sequence[int], timestamp_begin: int, eot: int, precis
     if current:
         segments.append((start, max(duration, start), current))
     return segments
+
+
+SENTENCE_END = re.compile(r"[.!?…。！？]+[\"'”’)\]]*(?=\s)")
+MIN_SENTENCE_S = 0.4
+ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "vs", "prof", "jr", "sr", "e.g", "i.e"})
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split recognised text after sentence-final punctuation (Korean and English)."""
+    def after_abbreviation(m: re.Match[str]) -> bool:
+        words = text[:m.start()].split()
+        return bool(words) and words[-1].lower() in ABBREVIATIONS
+
+    cuts = [m.end() for m in SENTENCE_END.finditer(text) if not after_abbreviation(m)]
+    parts = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)])]
+    return [p.strip() for p in parts if p.strip()]
+
+
+def sentence_rows(span: Utterance, segments: Sequence[tuple[float, float, str]]) -> list[Utterance]:
+    """One utterance per sentence of the recogniser's timed segments inside a speech span.
+
+    A segment holding several sentences is divided in proportion to their length in characters
+    (Whisper's segment timestamps are the finest timing decoded here); times are kept inside the
+    span, and a piece shorter than MIN_SENTENCE_S joins its neighbour."""
+    pieces: list[tuple[float, float, str]] = []
+    for start, end, text in segments:
+        start, end = max(start, span.start), min(max(end, start), span.end)
+        parts = split_sentences(text) or [text]
+        weights = np.array([max(len(p.replace(" ", "")), 1) for p in parts], float)
+        bounds = start + (end - start) * np.concatenate([[0.0], np.cumsum(weights) / weights.sum()])
+        pieces += [(float(a), float(b), p) for a, b, p in zip(bounds[:-1], bounds[1:], parts)]
+    merged: list[tuple[float, float, str]] = []
+    for piece in pieces:
+        if merged and (piece[1] - piece[0] < MIN_SENTENCE_S or merged[-1][1] - merged[-1][0] < MIN_SENTENCE_S):
+            a, _, text = merged[-1]
+            merged[-1] = (a, piece[1], f"{text} {piece[2]}")
+        else:
+            merged.append(piece)
+    if not merged:
+        return [span]
+    return [Utterance(round(a, 3), round(max(b, a + 0.01), 3), text, span.language, span.language_probability,
+                      span.avg_logprob, span.no_speech_prob, span.speaker) for a, b, text in merged]
 
 
 def _best_overlap(window: Sequence[Utterance], start: float, end: float) -> Utterance:

@@ -297,7 +297,7 @@ def train_epoch_scheduled(net: TextEmotionNet, opt: torch.optim.Optimizer, sched
         loss.backward()
         opt.step()
         sched.step()
-        total += float(loss) * len(sel)
+        total += float(loss.detach()) * len(sel)
         count += len(sel)
         if log_every and step % log_every == 0:
             log(f"  step {step}/{math.ceil(len(order) / net.cfg.batch_size)} loss {total / count:.4f} "
