@@ -52,3 +52,13 @@ def test_face_pooling_keeps_a_brief_clear_expression():
     pooled = pool(frames)
     assert LABELS[int(pooled.probabilities.argmax())] == "happy"
     assert pooled.frames == 20 and abs(pooled.probabilities.sum() - 1) < 1e-6
+
+
+def test_config_hash_ignores_run_time_settings_at_any_depth():
+    from unlock_feeling.segment.asr import AsrConfig
+    from unlock_feeling.store.keys import config_hash
+
+    a = {"asr": AsrConfig(threads=1), "window": 2.0}
+    assert config_hash(a) == config_hash({"asr": AsrConfig(threads=8), "window": 2.0})
+    assert config_hash(a) != config_hash({"asr": AsrConfig(threads=1, beam_size=1), "window": 2.0})
+    assert config_hash(a) != config_hash({"asr": AsrConfig(threads=1), "window": 3.0})

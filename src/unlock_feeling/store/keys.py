@@ -22,11 +22,23 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def config_hash(config: Any, ignore: tuple[str, ...] = ("threads",)) -> str:
-    """Hash of the fields of a config dataclass that change the output (not thread counts)."""
-    fields = dataclasses.asdict(config) if dataclasses.is_dataclass(config) and not isinstance(config, type) \
-        else dict(config)
-    payload = json.dumps({k: v for k, v in sorted(fields.items()) if k not in ignore}, sort_keys=True, default=str)
+RUN_TIME_ONLY = ("threads",)
+"""Settings that change how fast something is computed, never what: left out of cache keys."""
+
+
+def _without(value: Any, ignore: tuple[str, ...]) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    if isinstance(value, dict):
+        return {k: _without(v, ignore) for k, v in sorted(value.items()) if k not in ignore}
+    if isinstance(value, (list, tuple)):
+        return [_without(v, ignore) for v in value]
+    return value
+
+
+def config_hash(config: Any, ignore: tuple[str, ...] = RUN_TIME_ONLY) -> str:
+    """Hash of the settings that change the output: `ignore`d keys are dropped at any depth."""
+    payload = json.dumps(_without(config, ignore), sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
