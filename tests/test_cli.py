@@ -70,6 +70,8 @@ def _bad_inputs(media, tmp: Path) -> dict[str, tuple[Path, str]]:
     payload = bytes(range(256)) * 200
     weird.write_bytes(b"RIFF" + struct.pack("<I", 4 + 8 + len(fmt) + 8 + len(payload)) + b"WAVEfmt "
                       + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(payload)) + payload)
+    empty_dir = tmp / "empty folder"
+    empty_dir.mkdir()
     blank_txt = tmp / "blank.txt"
     blank_txt.write_text("\n  \n", encoding="utf-8")
     huge = tmp / "huge.txt"
@@ -77,7 +79,7 @@ def _bad_inputs(media, tmp: Path) -> dict[str, tuple[Path, str]]:
         f.truncate(25_000_000)
     return {
         "missing": (tmp / "nope.mp4", "no such file"),
-        "directory": (tmp, "is a directory"),
+        "directory": (empty_dir, "folder contains no files"),
         "empty": (empty, "file is empty"),
         "corrupt": (corrupt, "not a readable media file"),
         "truncated": (truncated, "not a readable media file"),
@@ -175,3 +177,29 @@ def test_numeric_options_are_bounded(media, tmp_path, option, value):
     assert result.exit_code == 2, result.output
     assert option.lstrip("-").replace("-", "_") in result.output and "between" in result.output
     assert not out.exists()
+
+
+def test_many_inputs_one_table_and_failures_reported(media, tmp_path):
+    """Files, a folder and a glob in one call: one table, models loaded once, a bad input skipped."""
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    (folder / "a.txt").write_text("I am so happy today!\n", encoding="utf-8")
+    (folder / "b.txt").write_text("너무 무서워요.\n", encoding="utf-8")
+    (folder / "bad.txt").write_bytes("caf\xe9".encode("latin-1"))
+    out = tmp_path / "all.parquet"
+    result = run("analyze", media["text"], folder, str(tmp_path / "clips" / "a*.txt"), "-o", out)
+    assert result.exit_code == 2, result.output  # one input failed
+    assert "bad.txt: " in result.output and "not UTF-8" in result.output
+    import pandas as pd
+
+    df = pd.read_parquet(out)
+    assert sorted(set(df["source"])) == sorted({str(media["text"]), str(folder / "a.txt"), str(folder / "b.txt")})
+    assert len(df) == 3 + 1 + 1  # a.txt named twice (folder and glob) is analysed once
+
+
+def test_many_inputs_one_file_each(media, tmp_path):
+    out = tmp_path / "results"
+    (tmp_path / "x.txt").write_text("Stop lying to me!\n", encoding="utf-8")
+    result = run("analyze", media["text"], tmp_path / "x.txt", "-o", f"{out}/", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["lines.csv", "x.csv"]

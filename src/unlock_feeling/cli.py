@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -73,8 +74,8 @@ def render_table(df) -> Table:  # type: ignore[no-untyped-def]
 
 @app.command()
 def analyze(
-    path: Annotated[Path, typer.Argument(help="Video, audio, image or UTF-8 .txt file.", show_default=False)],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the table: .csv, .json or .parquet.")] = None,
+    paths: Annotated[list[str], typer.Argument(help="Video, audio, image or UTF-8 .txt files, folders or glob patterns.", show_default=False)],
+    output_arg: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the table: .csv, .json or .parquet; a folder (ending in /) gets one CSV per input.", show_default=False)] = None,
     html_report: Annotated[Optional[Path], typer.Option("--html", help="Also write a self-contained HTML report.")] = None,
     language: Annotated[Language, typer.Option(help="Spoken/written language; auto = Korean or English per utterance.")] = Language.auto,
     window: Annotated[float, typer.Option(help="Window (s) for videos without speech.")] = 2.0,
@@ -90,42 +91,120 @@ def analyze(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the table.")] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
 ) -> None:
-    """Analyse one file: one row per utterance with fused and per-modality emotion probabilities."""
-    from unlock_feeling.pipeline import AnalyzeOptions, Analyzer
-    from unlock_feeling.report.table import check_output_path, check_report_path, write_table
+    """Analyse files: one row per sentence with fused and per-modality emotion probabilities."""
+    from unlock_feeling.pipeline import AnalyzeOptions, Analyzer, expand_inputs
+    from unlock_feeling.report.table import check_output_path, check_report_path
 
     err = Console(stderr=True)
     with _guard(debug):
-        if output is not None:
+        files = expand_inputs(paths)
+        single = len(paths) == 1 and len(files) == 1 and Path(paths[0]) == files[0]
+        output = Path(output_arg) if output_arg else None
+        per_file_dir = output is not None and (str(output_arg).endswith(("/", os.sep)) or output.is_dir())
+        if per_file_dir:
+            assert output is not None
+            if output.exists() and not output.is_dir():
+                raise UserInputError(f"{output}: is not a folder")
+        elif output is not None:
             check_output_path(output)
         if html_report is not None:
+            if not single:
+                raise UserInputError("--html takes a single input file")
             check_report_path(html_report)
         options = AnalyzeOptions(language=language.value, window=window, fps=fps, asr_model=asr_model,
                                  face_model=face_model.value, beam_size=beam_size, threads=threads, speakers=speakers,
                                  model=str(model) if model else None, store=str(store) if store else None,
                                  **({"text_model": str(text_model)} if text_model else {}))
-        with Progress(TextColumn("{task.description:<16}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                      TimeElapsedColumn(), console=err, transient=True, disable=quiet) as bar:
-            tasks: dict[str, TaskID] = {}
+        analyzer = Analyzer(options)
+        if single and not per_file_dir:
+            _analyze_one(analyzer, files[0], output, html_report, quiet, err)
+            return
+        _analyze_many(analyzer, files, output, per_file_dir, quiet, err)
 
-            def progress(stage: str, done: int, total: int) -> None:
-                if stage not in tasks:
-                    tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=max(total, 1))
-                bar.update(tasks[stage], completed=done, total=max(total, 1))
 
-            df = Analyzer(options).analyze(path, progress)
-        if output is not None:
-            write_table(df, output)
-        if html_report is not None:
-            from unlock_feeling.report.html import write_html
+def _stage_progress(bar: Progress):  # type: ignore[no-untyped-def]
+    tasks: dict[str, TaskID] = {}
 
-            write_html(df, html_report, path)
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=max(total, 1))
+        bar.update(tasks[stage], completed=done, total=max(total, 1), visible=True)
+
+    def reset() -> None:
+        for task in tasks.values():
+            bar.update(task, visible=False)
+        tasks.clear()
+
+    return progress, reset
+
+
+def _analyze_one(analyzer, path: Path, output: Optional[Path], html_report: Optional[Path], quiet: bool,  # type: ignore[no-untyped-def]
+                 err: Console) -> None:
+    from unlock_feeling.report.table import write_table
+
+    with Progress(TextColumn("{task.description:<16}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=err, transient=True, disable=quiet) as bar:
+        df = analyzer.analyze(path, _stage_progress(bar)[0])
+    if output is not None:
+        write_table(df, output)
+    if html_report is not None:
+        from unlock_feeling.report.html import write_html
+
+        write_html(df, html_report, path)
     if not quiet:
         Console(width=max(Console().width, 110)).print(render_table(df))
     if output is not None:
         err.print(f"wrote {len(df)} rows to {output}", highlight=False)
     if html_report is not None:
         err.print(f"wrote the report to {html_report}", highlight=False)
+
+
+def _analyze_many(analyzer, files: list[Path], output: Optional[Path], per_file_dir: bool, quiet: bool,  # type: ignore[no-untyped-def]
+                  err: Console) -> None:
+    """Several inputs, models loaded once: one table (the `source` column tells files apart) or one
+    CSV per input in a folder. A failing input is reported on one line and skipped; exit 2 if any."""
+    import pandas as pd
+
+    from unlock_feeling.report.table import write_table
+
+    tables, failed, written = [], 0, []
+    out = Console()
+    with Progress(TextColumn("{task.description:<16}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err, transient=True,
+                  disable=quiet) as bar:
+        files_task = bar.add_task("files", total=len(files))
+        progress, reset = _stage_progress(bar)
+        for n, result in enumerate(analyzer.analyze_many(files, progress), start=1):
+            reset()
+            bar.update(files_task, completed=n)
+            if result.table is None:
+                failed += 1
+                bar.console.print(f"{result.path}: {result.error}", highlight=False, soft_wrap=True, markup=False, style=None)
+                continue
+            df = result.table.assign(source=str(result.path))
+            if per_file_dir:
+                assert output is not None
+                output.mkdir(parents=True, exist_ok=True)
+                target, k = output / f"{result.path.stem}.csv", 1
+                while target in written:  # two inputs with the same name
+                    k += 1
+                    target = output / f"{result.path.stem}-{k}.csv"
+                write_table(df, target)
+                written.append(target)
+            else:
+                tables.append(df)
+            if not quiet:
+                top = df["emotion"].value_counts()
+                out.print(f"{result.path}: {len(df)} rows; " + ", ".join(f"{e} {c}" for e, c in top.items())
+                          + f" ({result.seconds:.1f} s)", highlight=False, soft_wrap=True, markup=False)
+    if output is not None and not per_file_dir and tables:
+        write_table(pd.concat(tables, ignore_index=True), output)
+        err.print(f"wrote {sum(len(t) for t in tables)} rows from {len(tables)} files to {output}", highlight=False, soft_wrap=True)
+    elif per_file_dir and written:
+        err.print(f"wrote {len(written)} files to {output}", highlight=False, soft_wrap=True)
+    if failed:
+        err.print(f"{failed} of {len(files)} inputs failed", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
 
 
 @app.command()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from unlock_feeling.errors import UserInputError
+from unlock_feeling.errors import ModelError, UserInputError
 from unlock_feeling.extract.face import ExpressionModel, PooledFace
 from unlock_feeling.extract.registry import FaceExtractor, FaceFeatureConfig, TextExtractor, TextFeatureConfig, VoiceExtractor
 from unlock_feeling.extract.voice import PROSODY_NAMES
@@ -185,6 +185,20 @@ class Analyzer:
         if not rows:
             raise UserInputError(f"{info.path}: nothing to analyse ({self._why_empty(info)})")
         return self._table(rows)
+
+    def analyze_many(self, paths: Sequence[str | Path], progress: Progress | None = None) -> Iterator[FileResult]:
+        """Analyse files one after another with the same loaded models, yielding each result as it
+        is done; a file that fails (bad input) is reported in its result, the others go on."""
+        import time
+
+        for path in paths:
+            t0 = time.perf_counter()
+            try:
+                table = self.analyze(path, progress)
+            except (UserInputError, ModelError) as e:
+                yield FileResult(Path(path), None, str(e), time.perf_counter() - t0)
+            else:
+                yield FileResult(Path(path), table, "", time.perf_counter() - t0)
 
     # -- per input kind --------------------------------------------------------------------
     def _text_file(self, info: MediaInfo) -> list[_Item]:
@@ -405,6 +419,39 @@ class Analyzer:
         import pandas as pd
 
         return pd.DataFrame(rows)[list(COLUMNS) + list(PROSODY_NAMES)]
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """One input of `Analyzer.analyze_many`: its table, or the one-line reason it failed."""
+
+    path: Path
+    table: "pd.DataFrame | None"
+    error: str = ""
+    seconds: float = 0.0
+
+
+def expand_inputs(specs: Sequence[str | Path]) -> list[Path]:
+    """Files named by paths, folders (every non-hidden file below) and glob patterns, in order,
+    without duplicates. A folder or pattern that names no file is an error."""
+    import glob
+
+    out: list[Path] = []
+    for spec in specs:
+        text = str(spec)
+        if Path(text).is_dir():
+            found = sorted(p for p in Path(text).rglob("*")
+                           if p.is_file() and not any(part.startswith(".") for part in p.relative_to(text).parts))
+            if not found:
+                raise UserInputError(f"{text}: folder contains no files")
+        elif not Path(text).exists() and any(c in text for c in "*?["):
+            found = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
+            if not found:
+                raise UserInputError(f"{text}: no file matches")
+        else:
+            found = [Path(text)]
+        out += [p for p in found if p not in out]
+    return out
 
 
 def analyze(path: str | Path, options: AnalyzeOptions | None = None, *,
