@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _doc import machine  # noqa: E402
+from _doc import machine, write_section  # noqa: E402
 
 from unlock_feeling.labels import LABELS  # noqa: E402
 
@@ -96,7 +96,7 @@ def text_section() -> list[str]:
     heads = {"logistic regression (C=10)": lambda: LogisticRegression(C=10, max_iter=5000),
              "logistic regression (C=30)": lambda: LogisticRegression(C=30, max_iter=5000),
              "MLP 256": lambda: MLPClassifier((256,), alpha=1e-3, max_iter=500, early_stopping=True, random_state=0)}
-    lines = ["## Text", "",
+    lines = ["## Text: the previous head (e5+USE + logistic regression on corpus/ only)", "",
              f"Corpus: {len(ytr)} training sentences (Korean + English, ≥150 per emotion per language) and "
              f"{sum(len(data[l, 'test'][0]) for l in ('ko', 'en'))} held-out test sentences (30 per emotion per language, "
              "written separately; see corpus/README.md). Choice by 5-fold cross-validated macro-F1 on the "
@@ -283,14 +283,10 @@ def fusion_section() -> list[str]:
 
 
 def main() -> None:
-    sections = ["# Accuracy of the default models", "",
-                f"Measured {dt.date.today().isoformat()} on {machine()}; reproduce with "
+    sections = [f"Measured {dt.date.today().isoformat()} on {machine()}; reproduce with "
                 "`python benchmarks/bench_quality.py` (needs espeak-ng, `pip install \".[bench]\"`).", ""]
     sections += text_section() + face_section() + asr_section() + fusion_section()
-    out = ROOT / "docs" / "accuracy.md"
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text("\n".join(sections), encoding="utf-8")
-    tmp.replace(out)
+    write_section("quality", "\n".join(sections), ROOT / "docs" / "accuracy.md")
     print("\n".join(sections))
 
 

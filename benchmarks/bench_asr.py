@@ -1,0 +1,115 @@
+"""Batched recognition (what `analyze` runs) against faster-whisper's own sequential `transcribe`.
+
+    python benchmarks/bench_asr.py        # → docs/accuracy.md (section asr-batched); needs espeak-ng, jiwer
+
+Continuous English speech: each paragraph is one espeak-ng call (only its own short pauses between
+sentences), as in real talk. Word error rate after lower-casing and removing punctuation, plus the
+signs of degenerate decoding: words in Title Case or ALL CAPS in mid-sentence, and repeated words.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _doc import machine, write_section  # noqa: E402
+
+PARAGRAPHS = [
+    "We finally won the championship today. I cannot believe how lucky we were. Then the rain started to fall. "
+    "Everyone ran back to the bus. The driver was very angry. He shouted at all of us.",
+    "My sister called me this morning. She said her flight was cancelled again. The airline offered her a hotel "
+    "room. She was tired but she laughed about it. We will pick her up tomorrow at noon.",
+    "The new library opens next week. It has a quiet room on every floor. Children can borrow three books at a "
+    "time. The mayor will cut the ribbon on Monday. Nobody knows who paid for the fountain.",
+    "I was walking home when the lights went out. The whole street was dark. Somebody was following me. I started "
+    "to run as fast as I could. When I reached the door my hands were shaking.",
+    "Thank you all for coming tonight. This project took us two long years. There were days when we wanted to "
+    "give up. Look at what we built together. I am so proud of every one of you.",
+]
+
+
+def norm(s: str) -> str:
+    import jiwer
+
+    return jiwer.RemovePunctuation()(jiwer.ToLowerCase()(s)).replace("  ", " ").strip()
+
+
+def odd_case(text: str) -> int:
+    """Words in Title Case or ALL CAPS that do not start a sentence (names aside, a sign of drift)."""
+    count = 0
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        words = sentence.split()[1:]
+        count += sum(1 for w in words if len(w) > 1 and (w.isupper() or (w[0].isupper() and w[1:].islower()))
+                     and w.strip(".,!?") not in ("I",))
+    return count
+
+
+def repeats(text: str) -> int:
+    words = norm(text).split()
+    return sum(1 for a, b in zip(words, words[1:]) if a == b)
+
+
+def main() -> None:
+    import jiwer
+    from faster_whisper import WhisperModel
+
+    from unlock_feeling.models.registry import model_path
+    from unlock_feeling.segment.asr import AsrConfig, Transcriber
+    from unlock_feeling.segment.vad import VadConfig, speech_spans
+    from unlock_feeling.synth import silence, speak
+
+    audios = [np.concatenate([silence(0.4), speak(p), silence(0.4)]) for p in PARAGRAPHS]
+    total_s = sum(len(a) for a in audios) / 16000
+    sequential = WhisperModel(str(model_path("whisper-base")), device="cpu", compute_type="int8", cpu_threads=2)
+    rows = []
+    settings = [("faster-whisper transcribe, beam 5, sequential (reference)", None),
+                ("ours: VAD spans batched, beam 5 (default)", AsrConfig(beam_size=5, languages=("en",))),
+                ("ours: VAD spans batched, greedy", AsrConfig(beam_size=1, languages=("en",))),
+                ("ours: beam 5, auto ko/en", AsrConfig(beam_size=5))]
+    for name, cfg in settings:
+        hyps, seconds, rows_out = [], 0.0, 0
+        tr = Transcriber(cfg) if cfg else None
+        if tr:
+            tr.model  # noqa: B018  (load outside the timing)
+        for audio in audios:
+            t0 = time.perf_counter()
+            if tr is None:
+                segments, _ = sequential.transcribe(audio, beam_size=5, language="en")
+                segs = list(segments)
+                text = " ".join(s.text.strip() for s in segs)
+                rows_out += len(segs)
+            else:
+                sentences = tr.transcribe(audio, speech_spans(audio, VadConfig()))
+                text = " ".join(u.text for u in sentences)
+                rows_out += len(sentences)
+            seconds += time.perf_counter() - t0
+            hyps.append(text)
+        wer = jiwer.wer([norm(p) for p in PARAGRAPHS], [norm(h) or "-" for h in hyps])
+        rows.append((name, wer, sum(odd_case(h) for h in hyps), sum(repeats(h) for h in hyps), rows_out,
+                     seconds / total_s, hyps))
+        print(name, round(wer, 4), flush=True)
+    n_sent = sum(len(re.split(r"(?<=[.!?])\s+", p)) for p in PARAGRAPHS)
+    lines = [f"Measured {date.today()} on {machine()}; `python benchmarks/bench_asr.py`. {len(PARAGRAPHS)} paragraphs "
+             f"of continuous espeak-ng English ({n_sent} sentences, {total_s:.0f} s), whisper-base int8, 2 threads.", "",
+             "| decoding | WER | mid-sentence Title/CAPS words | repeated words | rows (sentences) | RTF |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for name, wer, odd, rep, n, rtf, _ in rows:
+        lines.append(f"| {name} | {wer:.3f} | {odd} | {rep} | {n} (of {n_sent}) | {rtf:.3f} |")
+    lines += ["", "First paragraph as each setting heard it:", ""]
+    lines += [f"- {name}: “{hyps[0]}”" for name, *_, hyps in rows]
+    write_section("asr-batched", "## Batched vs sequential recognition\n\n" + "\n".join(lines),
+                  ROOT / "docs" / "accuracy.md")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
