@@ -220,9 +220,9 @@ def main() -> None:
     training = json.loads(new_model.metadata.get("training", "{}"))
     lines += ["", f"New model: `tools/train_text_model.py`; training summary: best epoch {training.get('best_epoch')}, "
               f"{training.get('train_items')} training items {training.get('train_by_corpus')}, validation macro-F1 "
-              f"per corpus {training.get('history', [{}])[-1].get('val_macro_f1') if training else ''}, "
+              f"per corpus {training['history'][training['best_epoch'] - 1]['val_macro_f1'] if training else ''}, "
               f"temperature {training.get('temperature')}, class bias {training.get('bias')}."]
-    write_section("text-real", "\n".join(lines), DOC)
+    write_section("text-real", "## Text emotion on real language (the default text model)\n\n" + "\n".join(lines), DOC)
     print("\n".join(lines))
     print(f"peak RSS of this run: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 

@@ -36,6 +36,9 @@ class AsrConfig:
     no_speech_threshold: float = 0.6
     log_prob_threshold: float = -1.0
     compression_ratio_threshold: float = 2.4
+    tail_pad_s: float = 0.5
+    """Audio after a window's last speech span that the recogniser also hears: VAD ends spans on
+    the last loud frame, and a word's fading end otherwise gets cut (docs/accuracy.md, bench_asr)."""
 
 
 def _resolve_model(name: str) -> str:
@@ -90,7 +93,8 @@ class Transcriber:
             batch = windows[i:i + bs]
             feats = np.stack([
                 pad_or_trim(model.feature_extractor(
-                    audio[int(w[0].start * SAMPLE_RATE):int(w[-1].end * SAMPLE_RATE)])[..., :-1])
+                    audio[int(w[0].start * SAMPLE_RATE):int((w[-1].end + self.config.tail_pad_s) * SAMPLE_RATE)])
+                    [..., :-1])
                 for w in batch
             ])
             encoded = model.encode(feats)
