@@ -403,6 +403,10 @@ class Analyzer:
         row["face_frames"] = face.frames
         row["face_count"] = face.max_faces
         row["modalities"] = "+".join(m for m, p in per_modality.items() if p is not None)
+        recognised = info.kind not in ("text", "image") and bool(u.text)
+        row["language_probability"] = round(u.language_probability, 4) if recognised else float("nan")
+        row["asr_avg_logprob"] = round(u.avg_logprob, 4) if recognised else float("nan")
+        row["asr_no_speech_prob"] = round(u.no_speech_prob, 4) if recognised else float("nan")
         for name in PROSODY_NAMES:
             row[name] = item.prosody[name] if item.prosody else float("nan")
         return row

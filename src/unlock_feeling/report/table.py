@@ -21,7 +21,10 @@ COLUMNS: tuple[str, ...] = (
     + LABELS
     + tuple(f"{m}_{label}" for m in MODALITIES for label in LABELS)
     + ("face_frames", "face_count", "modalities")
+    + ("language_probability", "asr_avg_logprob", "asr_no_speech_prob")
 )
+"""The recogniser's own confidence per row (empty for text, images and rows without speech): a
+low `asr_avg_logprob` or a high `asr_no_speech_prob` flags a transcript not to trust."""
 FORMATS = {".csv": "csv", ".json": "json", ".parquet": "parquet"}
 
 
