@@ -65,14 +65,9 @@ def confusion_png(y: np.ndarray, pred: np.ndarray, title: str, path: Path) -> No
 
 
 def ece(probs: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
-    conf, pred = probs.max(1), probs.argmax(1)
-    edges = np.linspace(0, 1, bins + 1)
-    total = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        sel = (conf > lo) & (conf <= hi)
-        if sel.any():
-            total += sel.mean() * abs((pred[sel] == y[sel]).mean() - conf[sel].mean())
-    return float(total)
+    from unlock_feeling.evaluate.metrics import expected_calibration_error
+
+    return expected_calibration_error(probs, y, bins)
 
 
 def text_section() -> list[str]:

@@ -56,15 +56,10 @@ def metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
             "ece": ece(y, p)}
 
 
-def ece(y: np.ndarray, p: np.ndarray, bins: int = 15) -> float:
-    conf, pred = p.max(1), p.argmax(1)
-    edges = np.linspace(0, 1, bins + 1)
-    total = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        sel = (conf > lo) & (conf <= hi)
-        if sel.any():
-            total += sel.mean() * abs((pred[sel] == y[sel]).mean() - conf[sel].mean())
-    return float(total)
+def ece(y: np.ndarray, p: np.ndarray) -> float:
+    from unlock_feeling.evaluate.metrics import expected_calibration_error
+
+    return expected_calibration_error(p, y, bins=15)
 
 
 def per_class_f1(y: np.ndarray, p: np.ndarray) -> list[float]:

@@ -288,6 +288,13 @@ class EngineChoice(str, Enum):
     ray = "ray"
 
 
+def _require_torch() -> None:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise UserInputError("training needs PyTorch: pip install torch==2.13.0 'unlock-feeling[train]'") from None
+
+
 def _guard(debug: bool):  # type: ignore[no-untyped-def]
     """Context: user errors → one line + exit 2; anything else → one line + exit 1."""
     from contextlib import contextmanager
@@ -356,10 +363,7 @@ def train(
     """Train the fusion model on stored features (two-stage by default, as the original)."""
     err = Console(stderr=True)
     with _guard(debug):
-        try:
-            import torch  # noqa: F401
-        except ImportError:
-            raise UserInputError("training needs PyTorch: pip install torch==2.13.0 'unlock-feeling[train]'") from None
+        _require_torch()
         from unlock_feeling.train.data import build_matrix
         from unlock_feeling.train.loop import TrainConfig, parse_stages, save_checkpoint
         from unlock_feeling.train.loop import train as run_training
@@ -397,10 +401,7 @@ def train_text(
     """Fine-tune the text-emotion model (e5's upper layers + head) on your labelled sentences."""
     err = Console(stderr=True)
     with _guard(debug):
-        try:
-            import torch  # noqa: F401
-        except ImportError:
-            raise UserInputError("training needs PyTorch: pip install torch==2.13.0 'unlock-feeling[train]'") from None
+        _require_torch()
         from unlock_feeling.train.text_model import TextTrainConfig, evaluate_text_model, load_text_items, train_text_model
 
         if out.suffix != ".safetensors":

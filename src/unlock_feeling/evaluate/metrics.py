@@ -65,6 +65,18 @@ def predict_matrix(model: FusionModel, matrix: FeatureMatrix, rows: np.ndarray, 
             {m: np.concatenate(v) if v else np.zeros((0, len(LABELS))) for m, v in per.items()})
 
 
+def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 15) -> float:
+    """ECE: the confidence-weighted gap between confidence and accuracy over equal-width bins."""
+    conf, pred = probs.max(1), probs.argmax(1)
+    edges = np.linspace(0, 1, bins + 1)
+    total = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        sel = (conf > lo) & (conf <= hi)
+        if sel.any():
+            total += sel.mean() * abs((pred[sel] == y[sel]).mean() - conf[sel].mean())
+    return float(total)
+
+
 def _plot_confusion(s: Scores, path: Path) -> None:
     import matplotlib
 
