@@ -62,7 +62,7 @@ MODELS: tuple[ModelSpec, ...] = (
         "unlock-feeling: LoRA adapters on the upper layers of multilingual-e5-small + head + calibration, trained "
         "by tools/train_text_model.py on GoEmotions (CC BY 4.0), KOTE (MIT), MELD train (GPL-3.0 dataset) and "
         "corpus/ (MIT); loaded on top of multilingual-e5-small-q4", "MIT",
-        "415f19503874fe8de2bdd12c34f97a3b26a321cbda5e750ea0a497c32c13bfbe", "asset:text_emotion_e5.safetensors",
+        "077a94f509d90de807387da7d11511a4b4b5d4a68f3355dcb9094353202e76c4", "asset:text_emotion_e5.safetensors",
         ("happy", "surprise", "neutral", "fear", "disgust", "angry", "sad")),
     ModelSpec(
         "speaker-ge2e", "speaker embedding (speaker ids)",

@@ -31,7 +31,7 @@ class TextTrainConfig:
     n_frozen: int = 8
     rank: int = 16
     alpha: float = 32.0
-    epochs: int = 3
+    epochs: int = 5
     batch_size: int = 64
     lr: float = 1e-3
     head_lr: float = 3e-3
