@@ -41,7 +41,7 @@ def test_upload_progress_result_report_delete(media, data):
         job = wait_done(client, job_id)
         assert job["status"] == "done" and job["progress"] == 100 and job["filename"] == "talking face.mp4"
         rows = client.get(f"/v1/analyses/{job_id}/result").json()
-        assert len(rows) == 2 and rows[0]["emotion"] == "happy" and rows[0]["source"] == "talking face.mp4"
+        assert len(rows) == 5 and rows[0]["emotion"] == "happy" and rows[0]["source"] == "talking face.mp4"
         csv_text = client.get(f"/v1/analyses/{job_id}/result?format=csv").text
         assert csv_text.startswith("source,start,end")
         report = client.get(f"/v1/analyses/{job_id}/report")

@@ -395,7 +395,7 @@ def train_text(
     data: Annotated[list[Path], typer.Argument(help="Manifest CSV/JSONL files (text, label[, split, weight]).", show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="The text model file to write (.safetensors).")],
     store: Annotated[Path, typer.Option(help="Feature store for the frozen lower-layer states (reused by later runs).")] = Path("text-features"),
-    epochs: Annotated[int, typer.Option(min=1, max=50)] = 3,
+    epochs: Annotated[int, typer.Option(min=1, max=50)] = 5,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
 ) -> None:
     """Fine-tune the text-emotion model (e5's upper layers + head) on your labelled sentences."""
