@@ -124,7 +124,11 @@ def speed_and_memory(which: str) -> dict[str, float]:
     code = f"""
 import json, resource, time, sys
 sys.path.insert(0, {str(ROOT / 'src')!r})
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def hwm():  # this process's own peak (ru_maxrss would include the parent's peak at fork)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+before = hwm()
 texts = ["I can't believe you did that to me again.", "오늘 회의는 세 시에 시작합니다.",
          "Wow, that's amazing news, congratulations!", "너무 무서워서 잠을 못 잤어."] * 16
 t0 = time.perf_counter()
@@ -144,7 +148,7 @@ t0 = time.perf_counter(); run(texts); batched = (time.perf_counter() - t0) / len
 t0 = time.perf_counter()
 for t in texts[:16]: run([t])
 single = (time.perf_counter() - t0) / 16
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = hwm()
 print(json.dumps({{"load_s": load, "batched_ms": batched * 1000, "single_ms": single * 1000,
                    "peak_rss_mb": peak / 1024, "python_rss_mb": before / 1024}}))
 """
@@ -153,11 +157,26 @@ print(json.dumps({{"load_s": load, "batched_ms": batched * 1000, "single_ms": si
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def speed_lines() -> list[str]:
+    speed = {name: speed_and_memory(key) for name, key in (("previous", "previous"), ("new", "new"))}
+    lines = ["Speed and memory (fresh process, 2 threads; 64 mixed Korean/English sentences):", "",
+             "| model | load + first call (s) | ms per sentence, batched | ms per sentence, one at a time | peak RSS (MB) |",
+             "|---|---:|---:|---:|---:|"]
+    for name, s in speed.items():
+        lines.append(f"| {name} | {s['load_s']:.2f} | {s['batched_ms']:.1f} | {s['single_ms']:.1f} | "
+                     f"{s['peak_rss_mb']:.0f} (Python alone {s['python_rss_mb']:.0f}) |")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=ROOT / "data/text")
     ap.add_argument("--model", type=Path, help="a TextEmotionModel file instead of the shipped one")
+    ap.add_argument("--speed-only", action="store_true", help="print the speed and memory table only")
     args = ap.parse_args()
+    if args.speed_only:
+        print("\n".join(speed_lines()))
+        return
     from unlock_feeling.extract.text import LinearHead, TextEmbedder, TextEmotionModel
     from unlock_feeling.models.registry import model_path
 
@@ -205,13 +224,7 @@ def main() -> None:
         "![reliability](img/reliability_text.png)", "",
         " ".join(f"![{s}](img/confusion_text_{s.split(' (')[0].lower().replace(' ', '_').replace('-', '')}.png)"
                  for s in sets), ""]
-    speed = {name: speed_and_memory(key) for name, key in (("previous", "previous"), ("new", "new"))}
-    lines += ["Speed and memory (fresh process, 2 threads; 64 mixed Korean/English sentences):", "",
-              "| model | load + first call (s) | ms per sentence, batched | ms per sentence, one at a time | peak RSS (MB) |",
-              "|---|---:|---:|---:|---:|"]
-    for name, s in speed.items():
-        lines.append(f"| {name} | {s['load_s']:.2f} | {s['batched_ms']:.1f} | {s['single_ms']:.1f} | "
-                     f"{s['peak_rss_mb']:.0f} (Python alone {s['python_rss_mb']:.0f}) |")
+    lines += speed_lines()
     training = json.loads(new_model.metadata.get("training", "{}"))
     lines += ["", f"New model: `tools/train_text_model.py`; training summary: best epoch {training.get('best_epoch')}, "
               f"{training.get('train_items')} training items {training.get('train_by_corpus')}, validation macro-F1 "
