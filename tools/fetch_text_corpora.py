@@ -12,7 +12,6 @@ Licences and mappings: docs/datasets.md. The label tables are `unlock_feeling.da
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import subprocess
 import sys
