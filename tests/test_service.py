@@ -138,3 +138,15 @@ def test_concurrent_uploads(media, data):
         assert not errors and len(set(ids)) == 6
         for job_id in ids:
             assert wait_done(client, job_id)["status"] == "done"
+
+
+def test_unbounded_window_is_refused_before_any_work(media, data):
+    """window=0.000001 on a silent video used to run forever and grow memory (hostile input)."""
+    with TestClient(create_app(ServiceConfig(data))) as client:
+        for field, value in (("window", "0.000001"), ("fps", "1000"), ("window", "nan")):
+            with open(media["video_mute"], "rb") as f:
+                r = client.post("/v1/analyses", files={"file": ("mute.mp4", f, "video/mp4")}, data={field: value})
+            assert r.status_code == 422, (field, r.text)
+            assert field in r.json()["error"] and "between" in r.json()["error"]
+        assert client.get("/v1/analyses").json() == []  # no job was queued
+        assert not list((data / "uploads").iterdir())  # and nothing stored
