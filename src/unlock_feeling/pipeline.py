@@ -440,7 +440,7 @@ def expand_inputs(specs: Sequence[str | Path]) -> list[Path]:
     without duplicates. A folder or pattern that names no file is an error."""
     import glob
 
-    out: list[Path] = []
+    out: dict[Path, None] = {}  # ordered, without duplicates
     for spec in specs:
         text = str(spec)
         if Path(text).is_dir():
@@ -454,8 +454,8 @@ def expand_inputs(specs: Sequence[str | Path]) -> list[Path]:
                 raise UserInputError(f"{text}: no file matches")
         else:
             found = [Path(text)]
-        out += [p for p in found if p not in out]
-    return out
+        out.update(dict.fromkeys(found))
+    return list(out)
 
 
 def analyze(path: str | Path, options: AnalyzeOptions | None = None, *,

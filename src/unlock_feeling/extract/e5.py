@@ -13,7 +13,7 @@ an fp16 scale) and runs the same network in numpy:
 
 Weights are dequantised to float32 once (the 250k-row embedding table stays 4-bit; rows are
 dequantised on use), about 90 MB in memory. An `Adapter` (LoRA deltas on the upper layers'
-matrices and their LayerNorms, trained by `unlock_feeling.train.text_encoder`) is added on top.
+matrices and their LayerNorms, trained by `unlock_feeling.train.text_model`) is added on top.
 No PyTorch here: analysis runs this numpy path; training rebuilds the same network in torch.
 """
 
@@ -28,7 +28,6 @@ import numpy as np
 QK = 32
 META = "\u2581"
 LAYER_MATRICES = ("q", "k", "v", "ao", "fi", "fo")
-LAYER_VECTORS = ("q.b", "k.b", "v.b", "ao.b", "aln.w", "aln.b", "fi.b", "fo.b", "oln.w", "oln.b")
 
 
 def dequantize_q4(raw: np.ndarray, rows: int, cols: int) -> np.ndarray:

@@ -257,7 +257,7 @@ def train_text_model(items: Sequence[TextItem], cfg: TextTrainConfig, store_root
         opt, lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / max(1, steps - warmup))))
     history, best = [], (-1.0, None, 0)
     for epoch in range(cfg.epochs):
-        loss = train_epoch_scheduled(net, opt, sched, tr_states, y[tr], w[tr], rng, log)
+        loss = train_epoch(net, opt, sched, tr_states, y[tr], w[tr], rng, log)
         logits = logits_of(net, va_states)
         pred = logits.argmax(1)
         per = {g: round(_macro_f1(y[va][groups[va] == g], pred[groups[va] == g]), 4) for g in np.unique(groups[va])}
@@ -283,7 +283,7 @@ def train_text_model(items: Sequence[TextItem], cfg: TextTrainConfig, store_root
     return model, summary
 
 
-def train_epoch_scheduled(net: TextEmotionNet, opt: torch.optim.Optimizer, sched, states: Sequence[np.ndarray],  # type: ignore[no-untyped-def]
+def train_epoch(net: TextEmotionNet, opt: torch.optim.Optimizer, sched, states: Sequence[np.ndarray],  # type: ignore[no-untyped-def]
                           y: np.ndarray, w: np.ndarray, rng: np.random.Generator,
                           log: Callable[[str], None] = print, log_every: int = 100) -> float:
     net.train()

@@ -37,8 +37,9 @@ def lower_states(texts: Sequence[str], encoder: E5Encoder, config: LowerStatesCo
     hidden = encoder.header.hidden
     keys = [state_key(t, config) for t in texts]
     out: list[np.ndarray | None] = [None] * len(texts)
-    todo = [i for i, k in enumerate(keys) if not store.has(k)]
-    done = [i for i, k in enumerate(keys) if store.has(k)]
+    stored = [store.has(k) for k in keys]
+    todo = [i for i, has in enumerate(stored) if not has]
+    done = [i for i, has in enumerate(stored) if has]
     for s in range(0, len(done), 20000):
         part = done[s:s + 20000]
         found = store.get_many(keys[i] for i in part)
@@ -58,8 +59,7 @@ def lower_states(texts: Sequence[str], encoder: E5Encoder, config: LowerStatesCo
         store.put(EXTRACTOR, rows)
         if progress:
             progress(min(s + chunk, len(todo)), len(todo))
-    return [o for o in out if o is not None] if all(o is not None for o in out) else _missing(out)
-
-
-def _missing(out: list[np.ndarray | None]) -> list[np.ndarray]:
-    raise RuntimeError(f"{sum(o is None for o in out)} text states missing")
+    missing = sum(o is None for o in out)
+    if missing:
+        raise RuntimeError(f"{missing} text states missing from the store")
+    return [o for o in out if o is not None]
