@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from unlock_feeling.labels import LABELS
+from unlock_feeling.labels import LABELS, normalize_label
 
 GOEMOTIONS_NAMES = (
     "admiration", "amusement", "anger", "annoyance", "approval", "caring", "confusion", "curiosity", "desire",
@@ -60,8 +60,9 @@ KOTE_TO_LABEL = {
 """Unused (no single equivalent): 우쭐댐/무시함, 비장함, 의심/불신, 어이없음, 귀찮음, 당황/난처, 부담/안_내킴, 재미없음,
 불쌍함/연민."""
 
-MELD_TO_LABEL = {"neutral": "neutral", "joy": "happy", "surprise": "surprise", "fear": "fear",
-                 "disgust": "disgust", "anger": "angry", "sadness": "sad"}
+MELD_EMOTIONS = ("neutral", "joy", "surprise", "fear", "disgust", "anger", "sadness")
+MELD_TO_LABEL: dict[str, str] = {name: label for name in MELD_EMOTIONS if (label := normalize_label(name))}
+"""Identity up to spelling: the project's one alias table (labels.normalize_label) maps them."""
 
 
 @dataclass(frozen=True)
