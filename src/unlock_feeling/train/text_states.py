@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -48,14 +49,15 @@ def lower_states(texts: Sequence[str], encoder: E5Encoder, config: LowerStatesCo
     todo.sort(key=lambda i: len(texts[i]))
     for s in range(0, len(todo), chunk):
         part = todo[s:s + chunk]
-        rows = []
+        rows: list[tuple[FeatureKey, np.ndarray, dict[str, Any]]] = []
         for b in range(0, len(part), batch_size):
             sel = part[b:b + batch_size]
             ids = [encoder.token_ids(texts[i]) for i in sel]
             x, mask = encoder.hidden(ids, stop=config.n_frozen)
             for j, i in enumerate(sel):
-                out[i] = x[j, : len(ids[j])].copy()
-                rows.append((keys[i], out[i].reshape(-1), {}))
+                state = x[j, : len(ids[j])].copy()
+                out[i] = state
+                rows.append((keys[i], state.reshape(-1), {}))
         store.put(EXTRACTOR, rows)
         if progress:
             progress(min(s + chunk, len(todo)), len(todo))
