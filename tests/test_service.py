@@ -150,3 +150,136 @@ def test_unbounded_window_is_refused_before_any_work(media, data):
             assert field in r.json()["error"] and "between" in r.json()["error"]
         assert client.get("/v1/analyses").json() == []  # no job was queued
         assert not list((data / "uploads").iterdir())  # and nothing stored
+
+
+def _serve(app):  # type: ignore[no-untyped-def]
+    """Run the app in a real uvicorn server on a free port (the test client buffers bodies)."""
+    import socket
+
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    return server, thread, sock.getsockname()[1]
+
+
+def test_upload_limit_is_enforced_while_a_chunked_body_streams(data):
+    """A 64 MB chunked upload against a 1 MB limit: the 413 arrives after about 1 MB, and nothing
+    is left in the upload folder (the limit used to be checked after the whole body was spooled)."""
+    import select
+    import socket
+
+    server, thread, port = _serve(create_app(ServiceConfig(data, max_upload_bytes=1024 * 1024)))
+    try:
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(b"POST /v1/analyses HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                  b"Content-Type: multipart/form-data; boundary=XyZ\r\n\r\n")
+        head = b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="big.wav"\r\n\r\n'
+        s.sendall(b"%x\r\n%s\r\n" % (len(head), head))
+        chunk = b"\0" * 65536
+        sent, response = 0, b""
+        while sent < 64 * 1024 * 1024:
+            if select.select([s], [], [], 0)[0]:
+                break
+            try:
+                s.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            sent += len(chunk)
+        s.settimeout(10)
+        try:
+            response = s.recv(65536)
+        finally:
+            s.close()
+        assert response.startswith(b"HTTP/1.1 413"), response[:200]
+        assert b'"parameter":"file"' in response and b"larger than 1 MB" in response
+        assert sent < 16 * 1024 * 1024, f"{sent / 1e6:.0f} MB were sent before the 413"
+        assert not list((data / "uploads").iterdir())
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_announced_oversize_upload_is_refused_before_reading(data):
+    with TestClient(create_app(ServiceConfig(data, max_upload_bytes=1024 * 1024))) as client:
+        r = client.post("/v1/analyses", content=b"x" * 10, headers={
+            "Content-Type": "multipart/form-data; boundary=a", "Content-Length": str(50 * 1024 * 1024)})
+        assert r.status_code == 413 and r.json() == {"error": "upload larger than 1 MB", "status": 413, "parameter": "file"}
+
+
+def test_every_error_has_one_json_shape(media, data):
+    """Our checks, FastAPI's own validation, unknown routes and malformed bodies: one shape."""
+    with TestClient(create_app(ServiceConfig(data))) as client:
+        cases = [
+            (client.post("/v1/analyses", data={"language": "en"}), 422, "file"),  # no file field
+            (client.post("/v1/analyses", content=b"--b\r\ngarbage", headers={"Content-Type": "multipart/form-data; boundary=b"}), 422, "file"),
+            (client.post("/v1/analyses", content=b"{}", headers={"Content-Type": "application/json"}), 422, "file"),
+            (client.post("/v1/analyses", files={"file": ("a.txt", b"hi", "text/plain")}, data={"fps": "fast"}), 422, "fps"),
+            (client.post("/v1/analyses", files={"file": ("a.txt", b"hi", "text/plain")}, data={"language": "fr"}), 422, "language"),
+            (client.post("/v1/analyses", files={"file": ("a.txt", b"hi", "text/plain")}, data={"window": "0.01"}), 422, "window"),
+            (client.get("/v1/analyses/" + "0" * 32), 404, "job_id"),
+            (client.get("/v1/analyses/" + "0" * 32 + "/result?format=xml"), 400, "format"),
+            (client.get("/no/such/route"), 404, None),
+            (client.put("/v1/analyses"), 405, None),
+        ]
+        for r, code, parameter in cases:
+            body = r.json()
+            assert r.status_code == code and set(body) == {"error", "status", "parameter"}, (r.request.url, r.text)
+            assert body["status"] == code and body["parameter"] == parameter and isinstance(body["error"], str)
+            assert "--" not in body["error"], body  # no CLI flag names in API messages
+        assert not list((data / "uploads").iterdir())
+
+
+def test_internal_errors_are_json_too(data):
+    app = create_app(ServiceConfig(data))
+    app.state.store.list = lambda *a, **k: 1 / 0  # a bug anywhere behind a route
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.get("/v1/analyses")
+        assert r.status_code == 500 and r.json() == {"error": "internal error: ZeroDivisionError", "status": 500, "parameter": None}
+
+
+def test_token_is_not_accepted_in_the_url(media, data):
+    with TestClient(create_app(ServiceConfig(data, token="s3cret"))) as client:
+        assert client.get("/v1/analyses?token=s3cret").status_code == 401
+        assert client.get("/v1/analyses", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+
+
+def test_delete_stops_a_running_job_and_frees_the_worker(media, data, tmp_path):
+    """DELETE used to remove the files while the analysis ran on, holding the only worker."""
+    import numpy as np
+
+    from unlock_feeling.media.decode import load_audio
+    from unlock_feeling.synth import write_wav
+
+    long = write_wav(tmp_path / "long.wav", np.tile(load_audio(media["speech_en"]), 10))  # ~80 s of speech
+    app = create_app(ServiceConfig(data, workers=1))
+    with TestClient(app) as client:
+        job_id = client.post("/v1/analyses", files={"file": ("long.wav", long.read_bytes(), "audio/wav")},
+                             data={"language": "en"}).json()["id"]
+        deadline = time.time() + 120
+        while client.get(f"/v1/analyses/{job_id}").json()["stage"] not in ("asr", "speakers", "text", "voice"):
+            assert time.time() < deadline
+            time.sleep(0.05)
+        assert app.state.pool.running() == {job_id}
+        assert client.delete(f"/v1/analyses/{job_id}").status_code == 204
+        t0 = time.time()
+        while app.state.pool.running() and time.time() - t0 < 5:
+            time.sleep(0.05)
+        assert not app.state.pool.running(), "the deleted job is still being analysed"
+        assert not list((data / "results").glob(f"{job_id}*"))
+        with open(media["text"], "rb") as f:
+            next_id = client.post("/v1/analyses", files={"file": ("lines.txt", f, "text/plain")}).json()["id"]
+        assert wait_done(client, next_id, timeout=60)["status"] == "done"
+
+
+def test_a_failed_job_reports_full_progress(data, tmp_path):
+    with TestClient(create_app(ServiceConfig(data))) as client:
+        r = client.post("/v1/analyses", files={"file": ("blank.txt", b" \n\n", "text/plain")})
+        job = wait_done(client, r.json()["id"])
+        assert job["status"] == "failed" and job["progress"] == 100 and "contains no text" in job["error"]

@@ -69,10 +69,10 @@ class AnalyzeOptions:
 
     def __post_init__(self) -> None:
         if self.language not in ("auto", "ko", "en"):
-            raise UserInputError(f"language must be auto, ko or en, not {self.language!r}")
+            raise UserInputError(f"language must be auto, ko or en, not {self.language!r}", "language")
         for name, value, low, high in option_limits(self):
             if not low <= value <= high:  # also rejects NaN
-                raise UserInputError(f"{name} must be between {low:g} and {high:g}, not {value:g}")
+                raise UserInputError(f"{name} must be between {low:g} and {high:g}, not {value:g}", name)
 
 
 def option_limits(o: AnalyzeOptions) -> list[tuple[str, float, float, float]]:

@@ -12,6 +12,10 @@ from pathlib import Path
 from unlock_feeling.errors import ModelError, UserInputError
 from unlock_feeling.service.jobs import Job, JobStore
 
+class JobCancelled(Exception):
+    """Raised inside a running analysis (from its progress callback) once its job is deleted."""
+
+
 STAGE_WEIGHTS = {"decode": 3, "vad": 4, "asr": 43, "speakers": 2, "text": 5, "face": 33, "voice": 5, "fuse": 5}
 
 
@@ -30,6 +34,9 @@ class WorkerPool:
     _stop: threading.Event = field(default_factory=threading.Event)
     _wake: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
+    _cancelled: set[str] = field(default_factory=set)
+    _running: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> None:
         self.results.mkdir(parents=True, exist_ok=True)
@@ -41,6 +48,20 @@ class WorkerPool:
 
     def notify(self) -> None:
         self._wake.set()
+
+    def cancel(self, job_id: str) -> None:
+        """Stop a running job at its next progress report (between stages and batches)."""
+        with self._lock:
+            self._cancelled.add(job_id)
+
+    def running(self) -> set[str]:
+        """Ids of the jobs this pool's workers are analysing now."""
+        with self._lock:
+            return set(self._running)
+
+    def _is_cancelled(self, job_id: str) -> bool:
+        with self._lock:
+            return job_id in self._cancelled
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
@@ -70,27 +91,43 @@ class WorkerPool:
         last = [0.0]
 
         def progress(stage: str, done: int, total: int) -> None:
+            if self._is_cancelled(job.id):
+                raise JobCancelled(job.id)
             if done >= total:
                 done_stages.add(stage)
             now = time.monotonic()
             if now - last[0] > 0.3 or done >= total:
                 last[0] = now
+                current = self.store.get(job.id)  # another process may have deleted it
+                if current is None or current.status == "cancelled":
+                    raise JobCancelled(job.id)
                 self.store.update(job.id, stage=stage, progress=overall_progress(done_stages, stage, done / max(total, 1)))
 
+        from unlock_feeling.report.table import atomic_write
+
+        with self._lock:
+            self._running.add(job.id)
         try:
             if key not in analyzers:
                 analyzers[key] = Analyzer(AnalyzeOptions(**job.options))
             df = analyzers[key].analyze(Path(job.media_path), progress)
             out = self.results / f"{job.id}.parquet"
-            df.assign(source=job.filename).to_parquet(out, index=False)
+            atomic_write(out, lambda tmp: df.assign(source=job.filename).to_parquet(tmp, index=False))
             current = self.store.get(job.id)
             if current is None or current.status == "cancelled":
                 out.unlink(missing_ok=True)
                 return
             self.store.update(job.id, status="done", progress=100.0, stage="done", result_path=str(out))
+        except JobCancelled:
+            return
         except (UserInputError, ModelError) as e:
             message = str(e).replace(job.media_path, job.filename)
-            self.store.update(job.id, status="failed", stage="failed", error=message)
+            self.store.update(job.id, status="failed", stage="failed", progress=100.0, error=message)
         except Exception as e:  # noqa: BLE001 - a worker must survive any job
             traceback.print_exc()
-            self.store.update(job.id, status="failed", stage="failed", error=f"internal error: {type(e).__name__}: {e}")
+            self.store.update(job.id, status="failed", stage="failed", progress=100.0,
+                              error=f"internal error: {type(e).__name__}: {e}")
+        finally:
+            with self._lock:
+                self._cancelled.discard(job.id)
+                self._running.discard(job.id)
