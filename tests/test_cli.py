@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -175,7 +176,7 @@ def test_numeric_options_are_bounded(media, tmp_path, option, value):
     out = tmp_path / "r.csv"
     result = run("analyze", media["video_mute"], option, value, "-o", out)
     assert result.exit_code == 2, result.output
-    assert option.lstrip("-").replace("-", "_") in result.output and "between" in result.output
+    assert f"error: {option} must be between" in result.output
     assert not out.exists()
 
 
@@ -203,3 +204,102 @@ def test_many_inputs_one_file_each(media, tmp_path):
     result = run("analyze", media["text"], tmp_path / "x.txt", "-o", f"{out}/", "--quiet")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["lines.csv", "x.csv"]
+
+
+def _png_header(path: Path, width: int, height: int) -> Path:
+    """A PNG that announces width×height (signature + IHDR + IEND): no pixels need to exist for
+    the size check, so the test does not allocate the gigabytes a real one would decode to."""
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+    return path
+
+
+def _faststart_truncated(src: Path, dst: Path, with_audio: bool = True) -> Path:
+    """The index (moov) at the front, then only the first half of the data: the file still opens
+    and announces its full length, and decoding stops in the middle."""
+    import av
+
+    whole = dst.with_name("whole " + dst.name)
+    with av.open(str(src)) as inp, av.open(str(whole), "w", options={"movflags": "+faststart"}) as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in inp.streams if with_audio or s.type == "video"}
+        for packet in inp.demux():
+            if packet.dts is not None and packet.stream.index in streams:
+                packet.stream = streams[packet.stream.index]
+                out.mux(packet)
+    data = whole.read_bytes()
+    assert data.find(b"moov") < data.find(b"mdat"), "the index should come first"
+    dst.write_bytes(data[: len(data) // 2])
+    whole.unlink()
+    return dst
+
+
+def _mute_video(path: Path) -> Path:
+    from unlock_feeling.synth import Scene, silence, write_video
+
+    rng = np.random.default_rng(0)
+    scenes = [Scene(rng.integers(0, 255, (90, 160, 3), dtype=np.uint8), silence(1.0)) for _ in range(20)]
+    return write_video(path, scenes, size=(160, 90), with_audio=False)
+
+
+def _hostile_inputs(media, tmp: Path) -> dict[str, tuple[Path, str]]:
+    fifo = tmp / "pipe.mp4"
+    os.mkfifo(fifo)
+    loop = tmp / "loop.mp4"
+    loop.symlink_to(loop)
+    dangling = tmp / "dangling.mp4"
+    dangling.symlink_to(tmp / "gone.mp4")
+    return {
+        "fifo": (fifo, "not a regular file"),
+        "symlink loop": (loop, "symbolic link loop"),
+        "dangling symlink": (dangling, "broken symbolic link"),
+        "bomb png": (_png_header(tmp / "bomb.png", 20000, 20000), "image too large (20000×20000"),
+        "large png": (_png_header(tmp / "large.png", 12000, 12000), "image too large (12000×12000"),
+        "truncated faststart": (_faststart_truncated(media["video"], tmp / "cut.mp4"), "truncated or corrupt after"),
+        "truncated mute faststart": (_faststart_truncated(_mute_video(tmp / "mute.mp4"), tmp / "cut mute.mp4", False),
+                                     "truncated or corrupt after"),
+    }
+
+
+HOSTILE = ["fifo", "symlink loop", "dangling symlink", "bomb png", "large png", "truncated faststart",
+           "truncated mute faststart"]
+
+
+@pytest.mark.parametrize("case", HOSTILE)
+def test_hostile_input_is_one_line_exit_2(media, tmp_path, case):
+    """In a real process (stderr is a pipe, not a terminal): exactly one line on stderr, exit 2,
+    no output file — no hang on a FIFO, no Pillow warning, no silent partial table."""
+    path, message = _hostile_inputs(media, tmp_path)[case]
+    out = tmp_path / "out.csv"
+    proc = subprocess.run([sys.executable, "-m", "unlock_feeling.cli", "analyze", str(path), "-o", str(out), "-q"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: "), repr(proc.stderr)
+    assert message in proc.stderr
+    assert not out.exists()
+
+
+def test_hostile_inputs_in_a_batch_are_skipped(media, tmp_path):
+    cases = _hostile_inputs(media, tmp_path)
+    result = run("analyze", media["text"], *(cases[c][0] for c in HOSTILE), "-o", tmp_path / "all.csv", "-q")
+    assert result.exit_code == 2
+    assert f"{len(HOSTILE)} of {len(HOSTILE) + 1} inputs failed" in result.output
+    assert len(pd.read_csv(tmp_path / "all.csv")) == 3  # the good file's rows are written
+
+
+def test_help_uses_plain_notation():
+    for command in ("analyze", "report", "extract", "train-text", "models"):
+        text = run(command, "--help").output
+        assert "<bool>" not in text and "{" not in text, (command, text)
+    assert "analyze [OPTIONS] FILE..." in run("analyze", "--help").output
+
+
+def test_models_list_fits_a_narrow_terminal():
+    proc = subprocess.run([sys.executable, "-m", "unlock_feeling.cli", "models", "--no-check"], capture_output=True,
+                          text=True, env={**os.environ, "COLUMNS": "80"}, timeout=120)
+    assert proc.returncode == 0 and "whisper-base" in proc.stdout
+    assert max(len(line) for line in proc.stdout.splitlines()) <= 80

@@ -283,3 +283,20 @@ def test_a_failed_job_reports_full_progress(data, tmp_path):
         r = client.post("/v1/analyses", files={"file": ("blank.txt", b" \n\n", "text/plain")})
         job = wait_done(client, r.json()["id"])
         assert job["status"] == "failed" and job["progress"] == 100 and "contains no text" in job["error"]
+
+
+def test_image_over_the_pixel_limit_is_422(data, tmp_path):
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 14000, 14000, 8, 0, 0, 0, 0))
+           + chunk(b"IEND", b""))
+    with TestClient(create_app(ServiceConfig(data))) as client:
+        r = client.post("/v1/analyses", files={"file": ("huge.png", png, "image/png")})
+        assert r.status_code == 422, r.text
+        assert r.json() == {"error": "huge.png: image too large (14000×14000; at most 89 megapixels)",
+                            "status": 422, "parameter": "file"}
+        assert not list((data / "uploads").iterdir())

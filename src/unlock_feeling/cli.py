@@ -9,6 +9,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -16,6 +17,25 @@ from rich.table import Table
 
 from unlock_feeling.errors import ModelError, UserInputError
 from unlock_feeling.labels import LABELS
+
+class _Command(typer.core.TyperCommand):
+    """Help in the usual notation: `FILE...` rather than `{paths}...`, and no `<bool>` next to flags."""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params = super().get_params(ctx)
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = (param.metavar or param.name or "").upper() + ("..." if param.nargs != 1 else "")
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Per-utterance emotion (happy, surprise, neutral, fear, disgust, angry, sad) "
@@ -73,9 +93,9 @@ def render_table(df) -> Table:  # type: ignore[no-untyped-def]
     return table
 
 
-@app.command()
+@app.command(cls=_Command)
 def analyze(
-    paths: Annotated[list[str], typer.Argument(help="Video, audio, image or UTF-8 .txt files, folders or glob patterns.", show_default=False)],
+    paths: Annotated[list[str], typer.Argument(help="Video, audio, image or UTF-8 .txt files, folders or glob patterns.", show_default=False, metavar="FILE")],
     output_arg: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the table: .csv, .json or .parquet; a folder (ending in /) gets one CSV per input.", show_default=False)] = None,
     html_report: Annotated[Optional[Path], typer.Option("--html", help="Also write a self-contained HTML report.")] = None,
     language: Annotated[Language, typer.Option(help="Spoken/written language; auto = Korean or English per utterance.")] = Language.auto,
@@ -145,7 +165,7 @@ def _analyze_one(analyzer, path: Path, output: Optional[Path], html_report: Opti
     from unlock_feeling.report.table import write_table
 
     with Progress(TextColumn("{task.description:<16}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=err, transient=True, disable=quiet) as bar:
+                  TimeElapsedColumn(), console=err, transient=True, disable=quiet or not err.is_interactive) as bar:
         df = analyzer.analyze(path, _stage_progress(bar)[0])
     if output is not None:
         write_table(df, output)
@@ -209,17 +229,14 @@ def _analyze_many(analyzer, files: list[Path], output: Optional[Path], per_file_
         raise typer.Exit(2)
 
 
-@app.command()
+@app.command(cls=_Command)
 def models(
     check: Annotated[bool, typer.Option("--check/--no-check", help="Verify each model's sha256.")] = True,
 ) -> None:
     """List every model used, with its source, licence, size and sha256 (nothing is downloaded)."""
     from unlock_feeling.models.registry import MODELS, check_model, model_path
 
-    table = Table(header_style="bold")
-    for col in ("name", "task", "licence", "size", "sha256", "status"):
-        table.add_column(col, no_wrap=col in ("name", "size", "sha256"))
-    table.add_column("source", overflow="fold", ratio=1)
+    rows = []
     bad = 0
     for m in MODELS:
         try:
@@ -235,13 +252,26 @@ def models(
         except ModelError as e:
             size, digest, status = "", m.sha256, f"[red]{e}[/]"
             bad += 1
-        table.add_row(m.name, m.task, m.license, size, digest[:16] + "…" if digest else "", status, m.source)
-    Console(width=max(Console().width, 160)).print(table)
+        rows.append((m.name, m.task, m.license, size, digest[:16] + "…" if digest else "", status, m.source))
+    console = Console()
+    if console.width >= 140:
+        table = Table(header_style="bold")
+        for col in ("name", "task", "licence", "size", "sha256", "status"):
+            table.add_column(col, no_wrap=col in ("name", "size", "sha256"))
+        table.add_column("source", overflow="fold", ratio=1)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    else:  # a narrow terminal: one short block per model instead of a table squeezed to nothing
+        for name, task, licence, size, digest, status, source in rows:
+            console.print(f"[bold]{name}[/]  {status}  {size}  {licence}", highlight=False)
+            console.print(f"  {task}; sha256 {digest}", highlight=False, soft_wrap=False)
+            console.print(f"  {source}", highlight=False, markup=False)
     if bad:
         raise typer.Exit(2)
 
 
-@app.command()
+@app.command(cls=_Command)
 def report(
     result: Annotated[Path, typer.Argument(help="A result table written by analyze (.parquet, .csv, .json).", show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", help="The .html file to write.")],
@@ -262,7 +292,7 @@ def report(
         Console(stderr=True).print(f"wrote the report to {output}", highlight=False)
 
 
-@app.command()
+@app.command(cls=_Command)
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind (127.0.0.1 = this machine only).")] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
@@ -297,6 +327,18 @@ def _require_torch() -> None:
         raise UserInputError("training needs PyTorch: pip install torch==2.13.0 'unlock-feeling[train]'") from None
 
 
+_FLAGS = {"window": "--window", "fps": "--fps", "beam_size": "--beam-size", "threads": "--threads",
+          "language": "--language"}
+
+
+def _cli_message(e: Exception) -> str:
+    """The message with the option's API name turned into its CLI flag (`--beam-size must be …`)."""
+    message, parameter = str(e), getattr(e, "parameter", None)
+    if parameter in _FLAGS and message.startswith(parameter):
+        return _FLAGS[parameter] + message[len(parameter):]
+    return message
+
+
 def _guard(debug: bool):  # type: ignore[no-untyped-def]
     """Context: user errors → one line + exit 2; anything else → one line + exit 1."""
     from contextlib import contextmanager
@@ -306,7 +348,7 @@ def _guard(debug: bool):  # type: ignore[no-untyped-def]
         try:
             yield
         except (UserInputError, ModelError) as e:
-            _fail(str(e), 2, debug)
+            _fail(_cli_message(e), 2, debug)
         except KeyboardInterrupt:
             _fail("interrupted", 130, debug)
         except typer.Exit:
@@ -317,7 +359,7 @@ def _guard(debug: bool):  # type: ignore[no-untyped-def]
     return guard()
 
 
-@app.command()
+@app.command(cls=_Command)
 def extract(
     root: Annotated[Path, typer.Argument(help="Dataset folder (or manifest file).", show_default=False)],
     format: Annotated[str, typer.Option("--format", "-f", help="aihub-speech, aihub-video, kemdy, meld or manifest.")],
@@ -350,7 +392,7 @@ def extract(
         Console().print(summary.line(), highlight=False)
 
 
-@app.command()
+@app.command(cls=_Command)
 def train(
     store: Annotated[Path, typer.Option(help="Feature store with extracted datasets.")],
     out: Annotated[Path, typer.Option(help="Output model directory.")],
@@ -392,7 +434,7 @@ def train(
         err.print(f"wrote {out}", highlight=False)
 
 
-@app.command("train-text")
+@app.command("train-text", cls=_Command)
 def train_text(
     data: Annotated[list[Path], typer.Argument(help="Manifest CSV/JSONL files (text, label[, split, weight]).", show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="The text model file to write (.safetensors).")],
@@ -428,7 +470,7 @@ def train_text(
         err.print(f"wrote {out} (use it with: unlock-feeling analyze FILE --text-model {out})", highlight=False)
 
 
-@app.command()
+@app.command(cls=_Command)
 def evaluate(
     model: Annotated[Path, typer.Argument(help="Trained model directory.", show_default=False)],
     store: Annotated[Path, typer.Option(help="Feature store with the evaluation samples.")],

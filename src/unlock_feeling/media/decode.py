@@ -8,10 +8,11 @@ video is never held in memory.
 from __future__ import annotations
 
 import bisect
+from contextlib import contextmanager
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -34,31 +35,83 @@ class MediaInfo:
 
 
 def _check_file(path: Path) -> None:
-    if not path.exists():
-        raise UserInputError(f"{path}: no such file")
-    if path.is_dir():
-        raise UserInputError(f"{path}: is a directory, expected a media or .txt file")
+    """A readable, non-empty regular file; anything else (a FIFO would block forever) is refused."""
+    import errno
+    import stat
+
     try:
-        size = path.stat().st_size
+        st = path.stat()
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise UserInputError(f"{path}: symbolic link loop") from None
+        if e.errno == errno.ENOENT and path.is_symlink():
+            raise UserInputError(f"{path}: broken symbolic link (its target does not exist)") from None
+        if e.errno == errno.ENOENT:
+            raise UserInputError(f"{path}: no such file") from None
+        raise UserInputError(f"{path}: cannot read ({e.strerror})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise UserInputError(f"{path}: is a directory, expected a media or .txt file")
+    if not stat.S_ISREG(st.st_mode):
+        raise UserInputError(f"{path}: not a regular file (a pipe, socket or device cannot be analysed)")
+    try:
         with open(path, "rb"):
             pass
     except OSError as e:
         raise UserInputError(f"{path}: cannot read ({e.strerror})") from None
-    if size == 0:
+    if st.st_size == 0:
         raise UserInputError(f"{path}: file is empty")
 
 
-def _is_image(path: Path) -> tuple[int, int] | None:
-    from PIL import Image, UnidentifiedImageError
+@contextmanager
+def _open_header(path: Path) -> Iterator[Any]:
+    """Pillow's format plugin opened on the file's header (nothing decoded), or None if no image
+    format recognises it. Unlike Image.open, this does not warn or raise on huge images, so the
+    size can be checked (and reported) before any pixel is decoded."""
+    from PIL import Image
 
-    try:
-        with Image.open(path) as im:
-            if getattr(im, "n_frames", 1) > 1 and im.format not in ("MPO",):
-                return None  # animated (GIF, WebP): treat as video
+    Image.init()
+    with open(path, "rb") as fp:
+        prefix = fp.read(16)
+        for fmt in Image.ID:
+            factory, accept = Image.OPEN[fmt]
+            result = not accept or accept(prefix)
+            if not result or isinstance(result, str):
+                continue
+            try:
+                fp.seek(0)
+                im = factory(fp, str(path))
+            except Exception:  # noqa: BLE001 - not this format
+                continue
+            try:
+                yield im
+            finally:
+                im.close()
+            return
+        yield None
+
+
+def max_image_pixels() -> int:
+    """The largest image decoded: Pillow's own decompression-bomb warning threshold (89.5 Mpx)."""
+    from PIL import Image
+
+    return int(Image.MAX_IMAGE_PIXELS or 89_478_485)
+
+
+def _is_image(path: Path) -> tuple[int, int] | None:
+    with _open_header(path) as im:
+        if im is None:
+            return None
+        if getattr(im, "n_frames", 1) > 1 and im.format not in ("MPO",):
+            return None  # animated (GIF, WebP): treat as video
+        width, height = im.size
+        if width * height > max_image_pixels():
+            raise UserInputError(f"{path}: image too large ({width}×{height}; at most "
+                                 f"{max_image_pixels() / 1e6:.0f} megapixels)")
+        try:
             im.verify()
-            return im.size
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        return None
+        except (OSError, ValueError, SyntaxError):
+            return None
+        return width, height
 
 
 def probe(path: str | Path) -> MediaInfo:
@@ -100,29 +153,58 @@ def _short(e: Exception) -> str:
     return text.splitlines()[0][:200]
 
 
+def _stream_seconds(container, stream) -> float:  # type: ignore[no-untyped-def]
+    """The length the file announces for a stream (0 when it does not say)."""
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    return float(container.duration or 0) / 1e6
+
+
+def truncation_tolerance(expected: float) -> float:
+    """How much shorter than announced a stream may decode before the file counts as truncated
+    (encoder padding and rounding of the announced length stay well inside it)."""
+    return max(1.0, 0.02 * expected)
+
+
+def _truncated(path: str | Path, decoded: float) -> UserInputError:
+    return UserInputError(f"{path}: file is truncated or corrupt after {decoded:.1f} s")
+
+
 def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Decode the first audio stream to mono float32 at `sample_rate`, streaming packet by packet."""
+    """Decode the first audio stream to mono float32 at `sample_rate`, streaming packet by packet.
+
+    A file that stops decoding early (a decoding error after the start, or much less audio than
+    it announces: a cut-off download) is refused, never analysed in part without a word."""
     import av
 
     chunks: list[np.ndarray] = []
+    expected = 0.0
+    broken = False
     try:
         with av.open(str(path)) as container:
             stream = container.streams.audio[0]
+            expected = _stream_seconds(container, stream)
             resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
+            try:
+                for frame in container.decode(stream):
+                    for out in resampler.resample(frame):
+                        chunks.append(out.to_ndarray().reshape(-1))
+            except av.error.FFmpegError:
+                if not chunks:
+                    raise
+                broken = True
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1))
     except IndexError:
         raise UserInputError(f"{path}: has no audio stream") from None
     except Exception as e:  # noqa: BLE001
-        if not chunks:
-            raise UserInputError(f"{path}: cannot decode audio ({_short(e)})") from None
-        # truncated file: keep what decoded
+        raise UserInputError(f"{path}: cannot decode audio ({_short(e)})") from None
     if not chunks:
         raise UserInputError(f"{path}: audio stream is empty")
     audio = np.concatenate(chunks).astype(np.float32, copy=False)
+    decoded = len(audio) / sample_rate
+    if broken or (expected and decoded < expected - truncation_tolerance(expected)):
+        raise _truncated(path, decoded)
     return np.nan_to_num(audio, copy=False)
 
 
@@ -172,10 +254,12 @@ def iter_frames(path: str | Path, times: Sequence[float], max_side: int = 640,
     i = 0
     last: av.VideoFrame | None = None
     size = (2, 2)
+    expected = 0.0
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
+            expected = _stream_seconds(container, stream)
             size = _scaled(stream.codec_context.width, stream.codec_context.height, max_side)
             frames = container.decode(stream)
             sought = -1  # seek at most once per requested time (the keyframe may lie before `last`)
@@ -200,7 +284,11 @@ def iter_frames(path: str | Path, times: Sequence[float], max_side: int = 640,
     except Exception as e:  # noqa: BLE001
         if last is None:
             raise UserInputError(f"{path}: cannot decode video ({_short(e)})") from None
+        raise _truncated(path, float(last.time or 0.0)) from None
     if last is not None and i < len(wanted):
+        reached, tolerance = float(last.time or 0.0), truncation_tolerance(expected)
+        if expected and reached < expected - tolerance and wanted[-1] > reached + tolerance:
+            raise _truncated(path, float(last.time or 0.0))
         image = _frame_image(last, size)
         for t in wanted[i:]:
             yield t, image
