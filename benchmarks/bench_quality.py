@@ -85,7 +85,7 @@ def text_section() -> list[str]:
         for split in ("train", "test"):
             texts, y = read(ROOT / "corpus" / f"{lang}_{split}.tsv")
             data[lang, split] = (y, {k: e(texts) for k, e in embedder.items()})
-    ytr = np.concatenate([data[l, "train"][0] for l in ("ko", "en")])
+    ytr = np.concatenate([data[lang, "train"][0] for lang in ("ko", "en")])
     lang_tr = np.array(["ko"] * len(data["ko", "train"][0]) + ["en"] * len(data["en", "train"][0]))
     folds = StratifiedKFold(5, shuffle=True, random_state=0)
     heads = {"logistic regression (C=10)": lambda: LogisticRegression(C=10, max_iter=5000),
@@ -93,23 +93,23 @@ def text_section() -> list[str]:
              "MLP 256": lambda: MLPClassifier((256,), alpha=1e-3, max_iter=500, early_stopping=True, random_state=0)}
     lines = ["## Text: the previous head (e5+USE + logistic regression on corpus/ only)", "",
              f"Corpus: {len(ytr)} training sentences (Korean + English, ≥150 per emotion per language) and "
-             f"{sum(len(data[l, 'test'][0]) for l in ('ko', 'en'))} held-out test sentences (30 per emotion per language, "
+             f"{sum(len(data[lang, 'test'][0]) for lang in ('ko', 'en'))} held-out test sentences (30 per emotion per language, "
              "written separately; see corpus/README.md). Choice by 5-fold cross-validated macro-F1 on the "
              "training sentences; the test columns are reported, never used to choose.", "",
              "| encoder | head | CV macro-F1 ko | CV macro-F1 en | test acc ko | test acc en | test macro-F1 ko | test macro-F1 en |",
              "|---|---|---:|---:|---:|---:|---:|---:|"]
     for enc in ("e5", "use", "e5+use"):
         parts = enc.split("+")
-        x = np.concatenate([np.concatenate([data[l, "train"][1][p] for p in parts], 1) for l in ("ko", "en")])
+        x = np.concatenate([np.concatenate([data[lang, "train"][1][p] for p in parts], 1) for lang in ("ko", "en")])
         for hname, make in heads.items():
             pred = cross_val_predict(make(), x, ytr, cv=folds)
-            cv = {l: f1_score(ytr[lang_tr == l], pred[lang_tr == l], average="macro") for l in ("ko", "en")}
+            cv = {lang: f1_score(ytr[lang_tr == lang], pred[lang_tr == lang], average="macro") for lang in ("ko", "en")}
             clf = make().fit(x, ytr)
             te = {}
-            for l in ("ko", "en"):
-                xt = np.concatenate([data[l, "test"][1][p] for p in parts], 1)
-                pt, yt = clf.predict(xt), data[l, "test"][0]
-                te[l] = (accuracy_score(yt, pt), f1_score(yt, pt, average="macro"))
+            for lang in ("ko", "en"):
+                xt = np.concatenate([data[lang, "test"][1][p] for p in parts], 1)
+                pt, yt = clf.predict(xt), data[lang, "test"][0]
+                te[lang] = (accuracy_score(yt, pt), f1_score(yt, pt, average="macro"))
             lines.append(f"| {enc} | {hname} | {cv['ko']:.3f} | {cv['en']:.3f} | {te['ko'][0]:.3f} | {te['en'][0]:.3f} | "
                          f"{te['ko'][1]:.3f} | {te['en'][1]:.3f} |")
     head = LinearHead.load(str(model_path("text-emotion-head")))
@@ -122,16 +122,16 @@ def text_section() -> list[str]:
               "test set was not perfectly untouched for this one choice.", "",
               "| language | test accuracy | test macro-F1 | neutral recall | ECE raw | ECE after temperature |",
               "|---|---:|---:|---:|---:|---:|"]
-    for l in ("ko", "en"):
-        y, emb = data[l, "test"]
+    for lang in ("ko", "en"):
+        y, emb = data[lang, "test"]
         x = np.concatenate([emb["e5"], emb["use"]], 1)
         probs = head(x)
         raw = LinearHead(head.weight, head.bias, 1.0, {})(x)
         pred = probs.argmax(1)
         neutral = LABELS.index("neutral")
-        lines.append(f"| {l} | {accuracy_score(y, pred):.3f} | {f1_score(y, pred, average='macro'):.3f} | "
+        lines.append(f"| {lang} | {accuracy_score(y, pred):.3f} | {f1_score(y, pred, average='macro'):.3f} | "
                      f"{(pred[y == neutral] == neutral).mean():.3f} | {ece(raw, y):.3f} | {ece(probs, y):.3f} |")
-        confusion_png(y, pred, f"text head, {l} test (n={len(y)})", IMG / f"confusion_text_{l}.png")
+        confusion_png(y, pred, f"text head, {lang} test (n={len(y)})", IMG / f"confusion_text_{lang}.png")
     lines += ["", "![text ko](img/confusion_text_ko.png) ![text en](img/confusion_text_en.png)", ""]
     return lines
 

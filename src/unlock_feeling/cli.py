@@ -7,9 +7,8 @@ import os
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -21,14 +20,14 @@ from unlock_feeling.labels import LABELS
 class _Command(typer.core.TyperCommand):
     """Help in the usual notation: `FILE...` rather than `{paths}...`, and no `<bool>` next to flags."""
 
-    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+    def get_params(self, ctx: Any) -> list[Any]:
         params = super().get_params(ctx)
         for param in params:
             if getattr(param, "is_flag", False) and param.metavar is None:
                 param.metavar = ""
         return params
 
-    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []
         for param in self.get_params(ctx):
             if param.param_type_name == "argument":
@@ -59,8 +58,9 @@ class FaceModelChoice(str, Enum):
 
 
 def _fail(message: str, code: int, debug: bool) -> None:
+    """One line on stderr and exit `code`; with --debug, re-raise the exception being handled."""
     if debug:
-        raise
+        raise  # noqa: PLE0704 - always called from inside an `except` block
     Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 

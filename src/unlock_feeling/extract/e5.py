@@ -249,7 +249,7 @@ class E5Encoder:
         for layer in range(start, hd.layers if stop is None else stop):
             p = f"l{layer}."
 
-            def lin(inp: np.ndarray, name: str) -> np.ndarray:
+            def lin(inp: np.ndarray, name: str, p: str = p) -> np.ndarray:
                 return inp @ t[p + name + ".w"].T + t[p + name + ".b"]
 
             def heads(z: np.ndarray) -> np.ndarray:

@@ -211,7 +211,11 @@ def report(request: Request, job_id: str) -> str:
     cached = service.results / f"{job.id}.html"
     if not cached.exists():
         html = render_html(pd.read_parquet(job.result_path), Path(job.media_path))
-        atomic_write(cached, lambda tmp: Path(tmp).write_text(html, encoding="utf-8"))
+
+        def write(tmp: str) -> None:
+            Path(tmp).write_text(html, encoding="utf-8")
+
+        atomic_write(cached, write)
     return cached.read_text(encoding="utf-8")
 
 
