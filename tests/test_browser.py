@@ -38,6 +38,7 @@ def server(tmp_path):
     thread.join(20)
 
 
+@pytest.mark.slow
 def test_upload_and_see_the_report(server, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:

@@ -139,6 +139,7 @@ def test_existing_output_untouched_on_failure(media, tmp_path):
     assert out.read_text() == "precious\n"
 
 
+@pytest.mark.slow
 def test_real_process_korean_path_and_stderr(media, tmp_path):
     """A real subprocess: exit codes, stderr message, no traceback; Korean and spaces in paths."""
     exe = [sys.executable, "-m", "unlock_feeling.cli"]

@@ -70,10 +70,23 @@ def test_manifest_speaker_independent_split(roots):
     assert all(len(splits) == 1 for splits in by_speaker.values())
 
 
-def test_speaker_split_is_deterministic():
-    assert speaker_split("abc") == speaker_split("abc")
+def test_speaker_split_is_the_same_in_every_process():
+    """Splits must not depend on Python's per-process string hash (PYTHONHASHSEED), or a dataset
+    extracted in two runs would mix speakers across train and test."""
+    import os
+    import subprocess
+    import sys
+
+    here = [speaker_split(f"speaker{i}") for i in range(200)]
+    code = "from unlock_feeling.datasets.base import speaker_split; print(','.join(speaker_split(f'speaker{i}') for i in range(200)))"
+    for seed in ("1", "2"):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip().split(",")
+        assert out == here
+    assert len(set(here)) == 3  # all three splits occur
     splits = [speaker_split(f"speaker{i}") for i in range(1000)]
     assert 0.7 < splits.count("train") / 1000 < 0.9
+    assert 0.05 < splits.count("test") / 1000 < 0.15 and 0.05 < splits.count("val") / 1000 < 0.15
 
 
 def test_bad_format_and_empty_root(tmp_path):

@@ -17,3 +17,71 @@ def test_sentence_split_and_timing():
     assert rows[0].end == rows[1].start and rows[0].end - 1.0 == pytest.approx(4.0 * 21 / 38, abs=0.01)  # by characters
     assert all(r.language == "en" and r.speaker == "S1" for r in rows)
     assert sentence_rows(span, []) == [span]  # nothing recognised: the span stays, without text
+
+
+def _u(start: float, end: float, text: str = ""):  # type: ignore[no-untyped-def]
+    from unlock_feeling.segment.vad import Utterance
+
+    return Utterance(start, end, text)
+
+
+def test_pack_windows_respects_the_limit():
+    from unlock_feeling.segment.asr import pack_windows
+
+    assert pack_windows([], 29.5) == []
+    spans = [_u(0, 10), _u(12, 20), _u(21, 29.5), _u(30, 31), _u(60, 100)]  # the last is longer than the limit
+    windows = pack_windows(spans, 29.5)
+    assert [[u.start for u in w] for w in windows] == [[0, 12, 21], [30], [60]]
+    assert all(w[-1].end - w[0].start <= 29.5 for w in windows if len(w) > 1)
+    assert [u for w in windows for u in w] == spans  # order kept, nothing lost
+
+
+def test_timed_segments_from_whisper_tokens():
+    from unlock_feeling.segment.asr import timed_segments
+
+    ts, eot = 1000, 900  # timestamp tokens start at 1000 (0.02 s each); 900 = end of text
+    tokens = [ts + 0, 5, 6, ts + 50, ts + 50, 7, ts + 120, 8, 9]  # last segment unfinished
+    assert timed_segments(tokens, ts, eot, 0.02, 3.0) == [(0.0, 1.0, [5, 6]), (1.0, 2.4, [7]), (2.4, 3.0, [8, 9])]
+    assert timed_segments([5, eot, 950, 6], ts, eot, 0.02, 2.0) == [(0.0, 2.0, [5, 6])]  # specials dropped
+    assert timed_segments([ts + 10, ts + 20], ts, eot, 0.02, 1.0) == []  # no text
+    assert timed_segments([ts + 30, 5, ts + 10], ts, eot, 0.02, 1.0) == [(0.6, 0.6, [5])]  # end never before start
+
+
+def test_best_overlap_prefers_overlap_then_nearest_centre():
+    from unlock_feeling.segment.asr import _best_overlap
+
+    window = [_u(0, 2), _u(3, 6), _u(8, 9)]
+    assert _best_overlap(window, 2.5, 5.0) is window[1]
+    assert _best_overlap(window, 6.5, 7.0) is window[1]  # no overlap: the least negative gap
+    assert _best_overlap(window, 8.2, 8.4) is window[2]
+
+
+def test_choose_language_renormalises_over_the_allowed():
+    from unlock_feeling.segment.asr import Transcriber
+
+    probs = [("<|ja|>", 0.5), ("<|ko|>", 0.3), ("<|en|>", 0.1)]
+    lang, p = Transcriber._choose_language(probs, ["ko", "en"])
+    assert lang == "ko" and abs(p - 0.75) < 1e-9
+    assert Transcriber._choose_language([("<|ja|>", 1.0)], ["ko", "en"]) == ("ko", 0.0)  # none allowed: first
+    assert Transcriber._choose_language(probs, ["en"]) == ("en", 1.0)
+
+
+def test_cluster_edge_cases():
+    import numpy as np
+
+    from unlock_feeling.segment.speakers import SpeakerConfig, cluster
+
+    assert cluster(np.zeros((0, 4)), []) == []
+    one = np.array([[1.0, 0, 0, 0]])
+    assert cluster(one, [3.0]) == ["S1"]
+    a, b = np.array([1.0, 0, 0, 0]), np.array([0, 1.0, 0, 0])
+    near_a = np.array([0.99, 0.14, 0, 0])
+    near_a /= np.linalg.norm(near_a)
+    # S-numbers follow first appearance, whatever the clustering calls them
+    assert cluster(np.stack([b, a, b]), [2, 2, 2]) == ["S1", "S2", "S1"]
+    # short utterances take the speaker of the most similar long one
+    assert cluster(np.stack([a, b, near_a]), [2, 2, 0.3]) == ["S1", "S2", "S1"]
+    # all short: clustered among themselves rather than dropped
+    assert cluster(np.stack([a, b]), [0.1, 0.1]) == ["S1", "S2"]
+    # the threshold decides: a loose one merges everything
+    assert cluster(np.stack([a, b]), [2, 2], SpeakerConfig(threshold=1.5)) == ["S1", "S1"]

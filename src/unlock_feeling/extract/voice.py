@@ -35,6 +35,8 @@ class VoiceFeatures:
     """prosody values followed by MFCC means and standard deviations."""
 
 
+MFCC_WINDOW = 2048
+"""librosa's default FFT size for the MFCCs."""
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _VOWEL_GROUPS = re.compile(r"[aeiouy]+", re.IGNORECASE)
 
@@ -50,8 +52,9 @@ def voice_features(audio: np.ndarray, text: str = "", config: VoiceConfig = Voic
 
     y = np.asarray(audio, dtype=np.float32)
     duration = len(y) / SAMPLE_RATE
-    if len(y) < config.frame_length:
-        y = np.pad(y, (0, config.frame_length - len(y)))
+    shortest = max(config.frame_length, MFCC_WINDOW)  # very short clips are zero-padded (no librosa warnings)
+    if len(y) < shortest:
+        y = np.pad(y, (0, shortest - len(y)))
     rms = librosa.feature.rms(y=y, frame_length=config.frame_length, hop_length=config.hop_length)[0]
     db = librosa.amplitude_to_db(rms, ref=1.0, top_db=None)
     loud = db > max(db.max() - 35.0, -60.0)

@@ -174,6 +174,8 @@ def render_html(df: "pd.DataFrame", media: Path | None = None, title: str | None
     missing = [c for c in ("start", "end", "text", "emotion", "confidence", "modalities", *LABELS) if c not in df.columns]
     if missing:
         raise UserInputError(f"not an unlock-feeling result table (missing columns: {', '.join(missing)})")
+    optional = {f"{m}_{label}": np.nan for m in MODALITIES for label in LABELS} | {"language": "", "speaker": ""}
+    df = df.assign(**{c: v for c, v in optional.items() if c not in df.columns})  # e.g. a hand-trimmed CSV
     source = title or str(df["source"].iloc[0]) if "source" in df.columns else (title or "result")
     start, end, axis = _times(df)
     weights = (end - start) if axis != "line" else np.ones(len(df))
