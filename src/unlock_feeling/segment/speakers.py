@@ -29,7 +29,7 @@ class SpeakerConfig:
     """Shorter utterances get the speaker of the nearest longer one."""
 
 
-def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+def _hz_to_mel(hz: "np.ndarray | float") -> np.ndarray:
     """Slaney's mel scale (linear below 1 kHz, logarithmic above), as librosa's default."""
     hz = np.asarray(hz, np.float64)
     f_sp, min_log_hz, logstep = 200.0 / 3, 1000.0, np.log(6.4) / 27.0
