@@ -173,6 +173,11 @@ def test_ray_and_local_give_identical_features(data, tmp_path):
         assert all(np.allclose(a[k], b[k], atol=1e-5) for k in a)
 
 
+def _text_encoder_loaded(analyzer) -> bool:  # type: ignore[no-untyped-def]
+    model = analyzer.text_extractor.__dict__.get("model")
+    return model is not None and "encoder" in model.__dict__
+
+
 def test_analyze_uses_the_store_as_cache(media, tmp_path):
     from unlock_feeling.pipeline import AnalyzeOptions, Analyzer
 
@@ -185,4 +190,47 @@ def test_analyze_uses_the_store_as_cache(media, tmp_path):
     # nothing recomputed: no model was even loaded (extractor objects exist only to form keys)
     assert "transcriber" not in loaded
     assert "analyzer" not in second_analyzer.face_extractor.__dict__
-    assert "_embedder" not in second_analyzer.text_extractor.__dict__
+    assert not _text_encoder_loaded(second_analyzer)  # the head ran on stored features
+
+
+def test_training_and_analysis_share_one_feature_path(media, tmp_path):
+    """Features extracted for training are cache hits at analysis time, and vice versa: one path
+    (extract/utterance.py) computes them, with the same keys."""
+    import csv
+
+    from unlock_feeling.pipeline import AnalyzeOptions, Analyzer
+
+    names = ("text-emotion-e5", "voice-prosody", "face-expression")
+
+    def shards(store: Path) -> dict[str, int]:
+        return {n: len(FeatureStore(store).shards(n)) for n in names}
+
+    first = tmp_path / "analysed first"
+    rows = Analyzer(AnalyzeOptions(store=str(first), speakers=False)).analyze(media["video"])
+    manifest = tmp_path / "rows.csv"
+    with open(manifest, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["path", "start", "end", "text", "label", "split"])
+        for r in rows.itertuples():
+            w.writerow([media["video"], r.start, r.end, r.text, r.emotion, "train"])
+    before = shards(first)
+    assert all(before.values())
+    cli("extract", manifest, "--format", "manifest", "--store", first)
+    assert shards(first) == before  # every feature was already there: nothing computed or written
+    from unlock_feeling.train.data import read_manifest
+
+    extracted, _ = read_manifest(first)
+    assert len(extracted) == len(rows)
+    assert (extracted["text_key"] != "").all() and (extracted["voice_key"] != "").all()
+    assert (extracted["face_key"] != "").all()
+
+    second = tmp_path / "extracted first"
+    cli("extract", manifest, "--format", "manifest", "--store", second)
+    analyzer = Analyzer(AnalyzeOptions(store=str(second), speakers=False))
+    stored = shards(second)
+    again = analyzer.analyze(media["video"])
+    assert shards(second) == stored  # text, voice and face all came from the store
+    # recognition ran (segments are not a training feature), but no feature model was loaded
+    assert not _text_encoder_loaded(analyzer)
+    assert "analyzer" not in analyzer.face_extractor.__dict__
+    assert np.allclose(again[list(LABELS)].to_numpy(float), rows[list(LABELS)].to_numpy(float), atol=1e-6)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -14,24 +14,23 @@ import numpy as np
 from unlock_feeling.errors import ModelError, UserInputError
 from unlock_feeling.extract.face import ExpressionModel, PooledFace
 from unlock_feeling.extract.registry import FaceExtractor, FaceFeatureConfig, TextExtractor, TextFeatureConfig, VoiceExtractor
+from unlock_feeling.extract.utterance import (Extractors, FeatureCache, MediaSource, Progress, Span, SpanFeatures,
+                                              _usable, compute_features, no_progress)
 from unlock_feeling.extract.voice import PROSODY_NAMES
 from unlock_feeling.fuse.late import late_fusion
 from unlock_feeling.labels import LABELS
-from unlock_feeling.media.decode import SAMPLE_RATE, MediaInfo, iter_frames, load_audio, probe
+from unlock_feeling.media.decode import SAMPLE_RATE, MediaInfo, probe
 from unlock_feeling.report.table import COLUMNS
 from unlock_feeling.segment.asr import LANGUAGES, AsrConfig, Transcriber
 from unlock_feeling.segment.speakers import SpeakerConfig, SpeakerEncoder, cluster
 from unlock_feeling.segment.vad import Utterance, VadConfig, fixed_windows, speech_spans
-from unlock_feeling.store.keys import FeatureKey, config_hash, sha256_path
+from unlock_feeling.store.keys import FeatureKey, config_hash
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from unlock_feeling.store.parquet import FeatureStore
     from unlock_feeling.train.checkpoint import FusionModel
-
-Progress = Callable[[str, int, int], None]
-"""progress(stage, done, total)"""
 
 MAX_TEXT_BYTES = 20_000_000
 SEGMENTER = ("segment-whisper", "2")
@@ -82,6 +81,10 @@ def option_limits(o: AnalyzeOptions) -> list[tuple[str, float, float, float]]:
             ("max_side", o.max_side, 64, 4096)]
 
 
+def _span(u: Utterance) -> Span:
+    return Span(u.start, u.end, u.text, speech=bool(u.text))
+
+
 def _nan_row(prefix: str) -> dict[str, float]:
     return {f"{prefix}_{label}": float("nan") for label in LABELS}
 
@@ -93,30 +96,11 @@ def _text_language(text: str, option: str) -> str:
 
 
 @dataclass
-class _Cache:
-    """Feature-store lookups, or nothing when no store is given."""
-
-    store: "FeatureStore | None"
-
-    def get(self, keys: Sequence[FeatureKey]) -> dict[str, tuple[np.ndarray, dict[str, Any]]]:
-        if self.store is None or not keys:
-            return {}
-        return {k: (f.vector, f.meta) for k, f in self.store.get_many(keys).items()}
-
-    def put(self, extractor: str, items: list[tuple[FeatureKey, np.ndarray, dict[str, Any]]]) -> None:
-        if self.store is not None and items:
-            self.store.put(extractor, items)
-
-
-@dataclass
 class _Item:
-    """One row in the making."""
+    """One row in the making: an utterance and its features."""
 
     utterance: Utterance
-    text_vec: np.ndarray | None = None
-    face_vec: np.ndarray | None = None
-    voice_vec: np.ndarray | None = None
-    prosody: dict[str, float] | None = None
+    features: SpanFeatures = field(default_factory=SpanFeatures)
 
 
 @dataclass
@@ -126,18 +110,25 @@ class Analyzer:
     options: AnalyzeOptions = field(default_factory=AnalyzeOptions)
 
     @cached_property
-    def text_extractor(self) -> TextExtractor:
-        return TextExtractor(TextFeatureConfig(model=self.options.text_model, threads=self.options.threads))
-
-    @cached_property
-    def face_extractor(self) -> FaceExtractor:
+    def extractors(self) -> Extractors:
         o = self.options
-        return FaceExtractor(FaceFeatureConfig(expression=o.face_model, fps=o.fps, max_frames=o.max_frames,
-                                               max_side=o.max_side, threads=o.threads))
+        return Extractors(
+            TextExtractor(TextFeatureConfig(model=o.text_model, threads=o.threads)),
+            VoiceExtractor(),
+            FaceExtractor(FaceFeatureConfig(expression=o.face_model, fps=o.fps, max_frames=o.max_frames,
+                                            max_side=o.max_side, threads=o.threads)))
 
-    @cached_property
+    @property
+    def text_extractor(self) -> TextExtractor:
+        return self.extractors.text
+
+    @property
+    def face_extractor(self) -> FaceExtractor:
+        return self.extractors.face
+
+    @property
     def voice_extractor(self) -> VoiceExtractor:
-        return VoiceExtractor()
+        return self.extractors.voice
 
     @cached_property
     def asr_config(self) -> AsrConfig:
@@ -167,18 +158,25 @@ class Analyzer:
 
     # -- entry point -----------------------------------------------------------------------
     def analyze(self, path: str | Path, progress: Progress | None = None) -> "pd.DataFrame":
-        report = progress or (lambda stage, done, total: None)
+        report = progress or no_progress
         info = probe(path)
         if self.fusion_model is not None:
-            self.fusion_model.check_extractors(self.text_extractor, self.voice_extractor, self.face_extractor)
-        cache = _Cache(self.store)
+            self.fusion_model.check_extractors(*self.extractors.all())
+        cache = FeatureCache(self.store)
         if info.kind == "text":
             items = self._text_file(info)
-        elif info.kind == "image":
-            items = self._image(info, report)
+            for item, f in zip(items, compute_features(None, [_span(it.utterance) for it in items], self.extractors,
+                                                       cache, report)):
+                item.features = f
         else:
-            items = self._timed_media(info, cache, report)
-        self._text_features(items, cache, report)
+            media = MediaSource(info, keyed=cache.store is not None, report=report)
+            utterances = [Utterance(0.0, 0.0)] if info.kind == "image" else self._segments(media, cache, report)
+            spans = [_span(u) for u in utterances]
+            items = [_Item(u, f) for u, f in zip(utterances, compute_features(media, spans, self.extractors, cache,
+                                                                               report))]
+            if info.kind == "image" and not _usable(items[0].features.face):
+                raise UserInputError(f"{info.path}: no face found in the image")
+        cache.flush()
         report("fuse", 0, len(items))
         rows = [row for item in items if (row := self._row(info, item)) is not None]
         report("fuse", len(items), len(items))
@@ -216,45 +214,18 @@ class Analyzer:
         return [_Item(Utterance(float("nan"), float("nan"), line, _text_language(line, self.options.language)))
                 for line in lines]
 
-    def _image(self, info: MediaInfo, report: Progress) -> list[_Item]:
-        report("face", 0, 1)
-        vec = self.face_extractor.image(info.path)
-        report("face", 1, 1)
-        if vec.size == 0:
-            raise UserInputError(f"{info.path}: no face found in the image")
-        return [_Item(Utterance(0.0, 0.0), face_vec=vec)]
-
-    def _timed_media(self, info: MediaInfo, cache: _Cache, report: Progress) -> list[_Item]:
-        content = sha256_path(info.path) if cache.store is not None else ""
-        audio_box: list[np.ndarray] = []
-
-        def audio() -> np.ndarray:
-            if not audio_box:
-                report("decode", 0, 1)
-                audio_box.append(load_audio(info.path))
-                report("decode", 1, 1)
-            return audio_box[0]
-
-        utterances = self._segments(info, content, audio, cache, report)
-        items = [_Item(u) for u in utterances]
-        if info.has_video:
-            self._face_features(info, content, items, cache, report)
-        if info.has_audio:
-            self._voice_features(content, items, audio, cache, report)
-        return items
-
-    def _segments(self, info: MediaInfo, content: str, audio: Callable[[], np.ndarray], cache: _Cache,
-                  report: Progress) -> list[Utterance]:
+    def _segments(self, media: MediaSource, cache: FeatureCache, report: Progress) -> list[Utterance]:
+        info = media.info
         settings = {"asr": asdict(self.asr_config), "vad": asdict(self.options.vad), "window": self.options.window,
                     "speakers": asdict(self.options.speaker) if self.options.speakers else None}
-        key = FeatureKey(content, 0.0, 0.0, SEGMENTER[0], SEGMENTER[1], config_hash(settings))
+        key = FeatureKey(media.content, 0.0, 0.0, SEGMENTER[0], SEGMENTER[1], config_hash(settings))
         hit = cache.get([key]).get(key.id)
         if hit is not None:
             return [Utterance(**u) for u in hit[1]["utterances"]]
         utterances: list[Utterance] = []
         samples = 0
         if info.has_audio:
-            wave = audio()
+            wave = media.audio()
             samples = len(wave)
             report("vad", 0, 1)
             utterances = speech_spans(wave, self.options.vad)
@@ -293,95 +264,18 @@ class Analyzer:
                                                 self.options.speaker)):
             u.speaker = label
 
-    def _text_features(self, items: list[_Item], cache: _Cache, report: Progress) -> None:
-        spoken = [it for it in items if it.utterance.text]
-        if not spoken:
-            return
-        ex = self.text_extractor
-        keys = [ex.text_key(it.utterance.text) for it in spoken]
-        hits = cache.get(keys)
-        todo = [(it, k) for it, k in zip(spoken, keys) if k.id not in hits]
-        report("text", 0, len(spoken))
-        if todo:
-            vectors = ex([it.utterance.text for it, _ in todo])
-            cache.put(ex.name, [(k, v, {}) for (_, k), v in zip(todo, vectors)])
-            hits.update({k.id: (v, {}) for (_, k), v in zip(todo, vectors)})
-        for it, k in zip(spoken, keys):
-            it.text_vec = hits[k.id][0]
-        report("text", len(spoken), len(spoken))
-
-    def _face_features(self, info: MediaInfo, content: str, items: list[_Item], cache: _Cache,
-                       report: Progress) -> None:
-        ex = self.face_extractor
-        keys = [ex.key(content, it.utterance.start, it.utterance.end) for it in items]
-        hits = cache.get(keys)
-        todo = [i for i, k in enumerate(keys) if k.id not in hits]
-        if todo:
-            hits.update(self._compute_faces(info, items, keys, todo, cache, report))
-        for it, k in zip(items, keys):
-            it.face_vec = hits[k.id][0]
-
-    def _compute_faces(self, info: MediaInfo, items: list[_Item], keys: list[FeatureKey], todo: list[int],
-                       cache: _Cache, report: Progress) -> dict[str, tuple[np.ndarray, dict[str, Any]]]:
-        ex = self.face_extractor
-        wanted: dict[float, list[int]] = {}
-        for i in todo:
-            for t in ex.sample_times(items[i].utterance.start, items[i].utterance.end):
-                wanted.setdefault(t, []).append(i)
-        per_item: dict[int, list] = {i: [] for i in todo}
-        total, done, batch = len(wanted), 0, []
-        report("face", 0, total)
-        for t, image in iter_frames(info.path, list(wanted), self.options.max_side):
-            batch.append((t, image))
-            if len(batch) >= 16:
-                done += self._score_frames(batch, wanted, per_item)
-                batch = []
-                report("face", done, total)
-        self._score_frames(batch, wanted, per_item)
-        report("face", total, total)
-        new: list[tuple[FeatureKey, np.ndarray, dict[str, Any]]] = [(keys[i], ex(per_item[i]), {}) for i in todo]
-        cache.put(ex.name, new)
-        return {k.id: (v, m) for k, v, m in new}
-
-    def _score_frames(self, batch: list[tuple[float, np.ndarray]], wanted: dict[float, list[int]],
-                      per_item: dict[int, list]) -> int:
-        for frame in self.face_extractor.frames(batch):
-            for i in wanted[frame.time]:
-                per_item[i].append(frame)
-        return len(batch)
-
-    def _voice_features(self, content: str, items: list[_Item], audio: Callable[[], np.ndarray], cache: _Cache,
-                        report: Progress) -> None:
-        ex = self.voice_extractor
-        spoken = [it for it in items if it.utterance.text]
-        keys = [ex.key(content, it.utterance.start, it.utterance.end) for it in spoken]
-        hits = cache.get(keys)
-        report("voice", 0, len(spoken))
-        new: list[tuple[FeatureKey, np.ndarray, dict[str, Any]]] = []
-        for n, (it, k) in enumerate(zip(spoken, keys)):
-            if k.id not in hits:
-                u = it.utterance
-                clip = audio()[int(u.start * SAMPLE_RATE):int(u.end * SAMPLE_RATE)]
-                if len(clip) < SAMPLE_RATE // 10:
-                    continue
-                vec, prosody = ex(clip, u.text)
-                new.append((k, vec, prosody))
-                hits[k.id] = (vec, prosody)
-            it.voice_vec, it.prosody = hits[k.id]
-            report("voice", n + 1, len(spoken))
-        cache.put(ex.name, new)
-
     # -- rows ------------------------------------------------------------------------------
     def _probabilities(self, item: _Item, face: PooledFace) -> dict[str, np.ndarray | None]:
         """Per-modality probabilities and, with a trained fusion model, its fused output."""
+        f = item.features
         if self.fusion_model is not None:
-            return self.fusion_model.predict(item.text_vec, item.voice_vec, item.face_vec)
-        text = self.text_extractor.probabilities(item.text_vec[None])[0] if item.text_vec is not None else None
+            return self.fusion_model.predict(f.text, f.voice, f.face)
+        text = self.extractors.text.probabilities(f.text[None])[0] if f.text is not None else None
         return {"text": text, "face": face.probabilities, "voice": None, "fused": None}
 
     def _row(self, info: MediaInfo, item: _Item) -> dict[str, Any] | None:
         u = item.utterance
-        face = FaceExtractor.from_vector(item.face_vec if item.face_vec is not None else np.zeros(0, np.float32))
+        face = FaceExtractor.from_vector(item.features.face if item.features.face is not None else np.zeros(0, np.float32))
         probs = self._probabilities(item, face)
         per_modality = {m: probs[m] for m in ("text", "face", "voice")}
         fused = probs.get("fused")
@@ -408,7 +302,7 @@ class Analyzer:
         row["asr_avg_logprob"] = round(u.avg_logprob, 4) if recognised else float("nan")
         row["asr_no_speech_prob"] = round(u.no_speech_prob, 4) if recognised else float("nan")
         for name in PROSODY_NAMES:
-            row[name] = item.prosody[name] if item.prosody else float("nan")
+            row[name] = item.features.prosody[name] if item.features.prosody else float("nan")
         return row
 
     @staticmethod

@@ -17,14 +17,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 
 from unlock_feeling.datasets.base import Sample
 from unlock_feeling.errors import UserInputError
 from unlock_feeling.extract.registry import FaceExtractor, FaceFeatureConfig, TextExtractor, TextFeatureConfig, VoiceExtractor
+from unlock_feeling.extract.utterance import Extractors, FeatureCache, MediaSource, Span, SpanFeatures, compute_features
 from unlock_feeling.extract.voice import VoiceConfig
 
 Engine = Literal["local", "ray"]
+MODALITIES = ("text", "voice", "face")
 SAMPLE_COLUMNS = ("id", "path", "label", "text", "speaker", "split", "start", "end", "dataset", "source_label")
 
 
@@ -46,8 +47,7 @@ class ExtractConfig:
 
     def signature(self) -> str:
         """Names, versions and config hashes of the extractors (what a trained model depends on)."""
-        ex = _extractors(self.to_json())
-        return json.dumps({e.name: e.signature() for e in (ex.text, ex.voice, ex.face)}, sort_keys=True)
+        return json.dumps({e.name: e.signature() for e in _extractors(self.to_json()).all()}, sort_keys=True)
 
 
 @dataclass
@@ -66,62 +66,35 @@ class ExtractSummary:
         return s
 
 
-@dataclass
-class _Extractors:
-    text: TextExtractor
-    voice: VoiceExtractor
-    face: FaceExtractor
-
-
 @lru_cache(maxsize=2)
-def _extractors(config_json: str) -> _Extractors:
+def _extractors(config_json: str) -> Extractors:
     """One set of extractors (models loaded lazily) per worker process and config."""
     c = ExtractConfig.from_json(config_json)
-    return _Extractors(TextExtractor(c.text), VoiceExtractor(c.voice), FaceExtractor(c.face))
+    return Extractors(TextExtractor(c.text), VoiceExtractor(c.voice), FaceExtractor(c.face))
 
 
-def _sample_features(s: Sample, ex: _Extractors, store: Any) -> tuple[dict[str, tuple[Any, np.ndarray, dict]], str]:
-    """One sample's features: ({modality: (key, vector, meta)}, error). A feature already in the
-    store under the same key (same content, span, extractor version and config) is not recomputed;
-    it comes back with vector None."""
-    from unlock_feeling.media.decode import SAMPLE_RATE, iter_frames, load_audio, probe
-    from unlock_feeling.store.keys import sha256_path
+def sample_features(s: Sample, ex: Extractors, cache: FeatureCache) -> tuple[SpanFeatures, str]:
+    """One labelled sample's features through the same path as analysis (extract/utterance.py):
+    (features, error). A clip without start/end is one span over its whole length."""
+    from unlock_feeling.media.decode import probe
 
-    out: dict[str, tuple[Any, Any, dict]] = {}
-    if s.text:
-        key = ex.text.text_key(s.text)
-        out["text"] = (key, None, {}) if store.has(key) else (key, ex.text([s.text])[0], {})
     if not s.path:
-        return out, "" if out else "no text and no media"
+        if not s.text:
+            return SpanFeatures(), "no text and no media"
+        return compute_features(None, [Span(0.0, 0.0, s.text)], ex, cache)[0], ""
     try:
         info = probe(s.path)
-        content = sha256_path(s.path)
-        end = s.end if s.end > s.start else info.duration
-        face_key = ex.face.key(content, s.start, s.end)
-        voice_key = ex.voice.key(content, s.start, s.end)
+        if info.kind == "text":
+            return SpanFeatures(), "not a media file"
+        media = MediaSource(info)
         if info.kind == "image":
-            out["face"] = (face_key, None, {}) if store.has(face_key) else \
-                (face_key, ex.face.image(s.path), {})
-        elif info.kind in ("audio", "video"):
-            if info.has_audio and store.has(voice_key):
-                out["voice"] = (voice_key, None, {})
-            elif info.has_audio:
-                audio = load_audio(s.path)
-                clip = audio[int(s.start * SAMPLE_RATE):int(end * SAMPLE_RATE)] if end > s.start else audio
-                if len(clip) >= SAMPLE_RATE // 10:
-                    vec, prosody = ex.voice(clip, s.text)
-                    out["voice"] = (voice_key, vec, prosody)
-            if info.has_video and store.has(face_key):
-                out["face"] = (face_key, None, {})
-            elif info.has_video:
-                times = ex.face.sample_times(s.start, end)
-                frames = ex.face.frames(list(iter_frames(s.path, times, ex.face.config.max_side)))
-                out["face"] = (face_key, ex.face(frames), {})
+            span = Span(0.0, 0.0, s.text)
         else:
-            return out, "not a media file"
+            end = s.end if s.end > s.start else info.duration
+            span = Span(round(s.start, 3), round(end, 3), s.text, speech=info.has_audio)
+        return compute_features(media, [span], ex, cache)[0], ""
     except UserInputError as e:
-        return {}, str(e).split(": ", 1)[-1]
-    return out, ""
+        return SpanFeatures(), str(e).split(": ", 1)[-1]
 
 
 def extract_chunk(store_root: str, dataset: str, samples: list[dict[str, Any]], config_json: str) -> dict[str, Any]:
@@ -131,36 +104,23 @@ def extract_chunk(store_root: str, dataset: str, samples: list[dict[str, Any]], 
     from unlock_feeling.store.parquet import FeatureStore
 
     ex = _extractors(config_json)
-    store = FeatureStore(Path(store_root))
-    batches: dict[str, list] = {"text": [], "voice": [], "face": []}
+    cache = FeatureCache(FeatureStore(Path(store_root)))
     rows = []
     failed: Counter = Counter()
     for d in samples:
         s = Sample(**d)
-        feats, error = _sample_features(s, ex, store)
+        features, error = sample_features(s, ex, cache)
         if error:
             failed[error] += 1
-        keys = {}
-        for modality, (key, vector, meta) in feats.items():
-            if vector is not None:
-                batches[modality].append((key, vector, meta))
-            usable = vector.size > 0 if vector is not None else bool(store.stored_size(key))
-            keys[modality] = key.id if usable else ""
         rows.append({**{c: getattr(s, c) for c in SAMPLE_COLUMNS},
-                     **{f"{m}_key": keys.get(m, "") for m in batches}, "error": error})
-        if sum(len(b) for b in batches.values()) >= 256:
-            _flush(store, ex, batches)
-    _flush(store, ex, batches)
+                     **{f"{m}_key": features.keys.get(m, "") for m in MODALITIES}, "error": error})
+        if cache.pending() >= 256:
+            cache.flush()
+    cache.flush()  # the features are written before the manifest rows that commit the chunk
     table = pa.Table.from_pylist(rows)
     table = table.replace_schema_metadata({"extractors": ExtractConfig.from_json(config_json).signature()})
-    store.put_table("samples", dataset, table)
+    FeatureStore(Path(store_root)).put_table("samples", dataset, table)
     return {"done": len(rows), "failed": dict(failed)}
-
-
-def _flush(store: Any, ex: _Extractors, batches: dict[str, list]) -> None:
-    for modality, items in batches.items():
-        store.put(getattr(ex, modality).name, items)
-        items.clear()
 
 
 def committed_ids(store_root: Path, dataset: str, signature: str) -> set[str]:
