@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from unlock_feeling.labels import LABELS
-from unlock_feeling.report.table import COLUMNS
+from unlock_feeling.result import COLUMNS
 
 
 def _check_contract(df):

@@ -32,9 +32,14 @@ def test_output_formats(media, tmp_path, suffix):
     if suffix == ".csv":
         df = pd.read_csv(out)
     elif suffix == ".json":
-        df = pd.DataFrame(json.loads(out.read_text(encoding="utf-8")))
+        raw = json.loads(out.read_text(encoding="utf-8"))
+        df = pd.DataFrame(raw["rows"])
+        info = raw["unlock_feeling"]  # the header records what produced the rows
+        assert info["options"]["language"] == "auto" and info["models"]["text-emotion-e5"]
+        assert info["extractors"]["text-emotion-e5"][0] == "2" and info["sources"] == [media["text"].name]
     else:
         df = pd.read_parquet(out)
+        assert df.attrs["unlock_feeling"]["models"]["multilingual-e5-small-q4"]  # provenance in the metadata
     assert len(df) == 3 and list(df["emotion"]) == ["happy", "angry", "sad"]
     assert "행복" in df["text"].iloc[0]
     assert abs(df[list(LABELS)].sum(axis=1) - 1).max() < 1e-6

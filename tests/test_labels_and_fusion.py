@@ -62,3 +62,49 @@ def test_config_hash_ignores_run_time_settings_at_any_depth():
     assert config_hash(a) == config_hash({"asr": AsrConfig(threads=8), "window": 2.0})
     assert config_hash(a) != config_hash({"asr": AsrConfig(threads=1, beam_size=1), "window": 2.0})
     assert config_hash(a) != config_hash({"asr": AsrConfig(threads=1), "window": 3.0})
+
+
+@pytest.mark.parametrize("order", [None, ("text", "voice", "face")])
+def test_numpy_fusion_model_equals_the_torch_network(tmp_path, order):
+    """fuse/model.FusionModel (numpy, analysis) and train/model.FusionNet (torch, training) give the
+    same probabilities for the same checkpoint, with every pattern of missing modalities; a
+    checkpoint that records no order (written before it was recorded) keeps the old one."""
+    import json
+
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import save_file
+
+    from unlock_feeling.fuse.model import FusionModel
+    from unlock_feeling.labels import MODALITIES
+    from unlock_feeling.train import model as train_model
+
+    dims = {"text": 12, "face": 9, "voice": 5}
+    if order is not None:  # an old checkpoint: its network concatenated in the old order
+        old = train_model.MODALITIES
+        train_model.MODALITIES = order
+    try:
+        torch.manual_seed(0)
+        net = train_model.FusionNet(dims, hidden=16).eval()
+        for m in dims:  # non-trivial standardisation
+            getattr(net, f"{m}_mean").uniform_(-1, 1)
+            getattr(net, f"{m}_std").uniform_(0.5, 2)
+        rng = np.random.default_rng(0)
+        n = 16
+        x = {m: rng.normal(size=(n, d)).astype(np.float32) for m, d in dims.items()}
+        mask = {m: (rng.random(n) > 0.4).astype(np.float32) for m in dims}
+        mask["text"][:3] = 1  # at least one present per row
+        with torch.no_grad():
+            fused_t, per_t = net({m: torch.from_numpy(v) for m, v in x.items()},
+                                 {m: torch.from_numpy(v) for m, v in mask.items()})
+    finally:
+        if order is not None:
+            train_model.MODALITIES = old
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(tmp_path / "model.safetensors"))
+    config = {"labels": list(LABELS), "dims": dims, "extractors": "{}"}
+    if order is None:
+        config["modalities"] = list(MODALITIES)
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    fused_np, per_np = FusionModel.load(tmp_path).forward(x, mask)
+    assert np.abs(fused_np - torch.softmax(fused_t, 1).numpy()).max() < 1e-5
+    for m in dims:
+        assert np.abs(per_np[m] - torch.softmax(per_t[m], 1).numpy()).max() < 1e-5

@@ -93,7 +93,7 @@ def test_single_stage_training(data, tmp_path):
     store, model = tmp_path / "store", tmp_path / "single"
     cli("extract", data["manifest"], "--format", "manifest", "--store", store)
     out = cli("train", "--store", store, "--out", model, "--stages", "single", "--epochs", "20")
-    assert "stage text+voice+face:" in out
+    assert "stage text+face+voice:" in out
     stages = json.loads((model / "config.json").read_text())["training"]["stages"]
     assert len(stages) == 1 and stages[0]["val_samples"] > 0
 

@@ -38,6 +38,8 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=TextTrainConfig.epochs)
     ap.add_argument("--n-frozen", type=int, default=TextTrainConfig.n_frozen)
     ap.add_argument("--rank", type=int, default=TextTrainConfig.rank)
+    ap.add_argument("--weights", default="", help="per-corpus weights, e.g. meld=3,own-ko=12 (default DATASET_WEIGHTS)")
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: all cores)")
     ap.add_argument("--limit", type=int, default=0, help="at most this many training items per corpus (a quick run)")
     args = ap.parse_args()
     items = []
@@ -49,9 +51,17 @@ def main() -> None:
             keep = rng.permutation(len(train))[: args.limit]
             rows = [train[i] for i in sorted(keep)] + [r for r in rows if r.split == "val"]
         items += rows
+    weights = dict(DATASET_WEIGHTS)
+    for part in filter(None, args.weights.split(",")):
+        name, value = part.split("=")
+        weights[name.strip()] = float(value)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     cfg = TextTrainConfig(n_frozen=args.n_frozen, rank=args.rank, epochs=args.epochs)
     t0 = time.time()
-    model, summary = train_text_model(items, cfg, args.store, DATASET_WEIGHTS)
+    model, summary = train_text_model(items, cfg, args.store, weights)
     summary["seconds"] = round(time.time() - t0, 1)
     model.save(args.out)
     print(json.dumps(summary, indent=2, ensure_ascii=False))

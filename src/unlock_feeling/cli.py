@@ -16,6 +16,7 @@ from rich.table import Table
 
 from unlock_feeling.errors import ModelError, UserInputError
 from unlock_feeling.labels import LABELS
+from unlock_feeling.progress import STAGE_BY_NAME
 
 class _Command(typer.core.TyperCommand):
     """Help in the usual notation: `FILE...` rather than `{paths}...`, and no `<bool>` next to flags."""
@@ -39,11 +40,6 @@ class _Command(typer.core.TyperCommand):
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Per-utterance emotion (happy, surprise, neutral, fear, disgust, angry, sad) "
                        "from what is said, how the face looks and how the voice sounds.")
-
-_STAGES = {"decode": "decoding", "vad": "finding speech", "asr": "transcribing", "text": "text emotion",
-           "face": "faces", "voice": "voice features", "speakers": "speakers",
-           "fuse": "fusion"}
-
 
 class Language(str, Enum):
     auto = "auto"
@@ -149,7 +145,8 @@ def _stage_progress(bar: Progress):  # type: ignore[no-untyped-def]
 
     def progress(stage: str, done: int, total: int) -> None:
         if stage not in tasks:
-            tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=max(total, 1))
+            known = STAGE_BY_NAME.get(stage)
+            tasks[stage] = bar.add_task(known.description if known else stage, total=max(total, 1))
         bar.update(tasks[stage], completed=done, total=max(total, 1), visible=True)
 
     def reset() -> None:
@@ -482,7 +479,7 @@ def evaluate(
     """Accuracy, macro/weighted F1, UAR, per-class report and confusion matrices (CSV + PNG)."""
     with _guard(debug):
         from unlock_feeling.evaluate.metrics import evaluate as run_evaluation
-        from unlock_feeling.train.checkpoint import FusionModel
+        from unlock_feeling.fuse.model import FusionModel
         from unlock_feeling.train.data import build_matrix
 
         fusion = FusionModel.load(model)

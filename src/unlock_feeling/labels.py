@@ -7,6 +7,9 @@ from typing import Final
 LABELS: Final[tuple[str, ...]] = ("happy", "surprise", "neutral", "fear", "disgust", "angry", "sad")
 """Label order used everywhere (ids 0..6)."""
 
+MODALITIES: Final[tuple[str, ...]] = ("text", "face", "voice")
+"""The three modalities, in the order used everywhere (output columns, fusion network inputs)."""
+
 KOREAN: Final[dict[str, str]] = {
     "happy": "행복",
     "surprise": "놀람",

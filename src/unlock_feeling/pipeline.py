@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -14,13 +15,12 @@ import numpy as np
 from unlock_feeling.errors import ModelError, UserInputError
 from unlock_feeling.extract.face import ExpressionModel, PooledFace
 from unlock_feeling.extract.registry import FaceExtractor, FaceFeatureConfig, TextExtractor, TextFeatureConfig, VoiceExtractor
-from unlock_feeling.extract.utterance import (Extractors, FeatureCache, MediaSource, Progress, Span, SpanFeatures,
-                                              _usable, compute_features, no_progress)
-from unlock_feeling.extract.voice import PROSODY_NAMES
+from unlock_feeling.extract.utterance import Extractors, FeatureCache, MediaSource, Span, SpanFeatures, compute_features
+from unlock_feeling.progress import Progress, no_progress
 from unlock_feeling.fuse.late import late_fusion
-from unlock_feeling.labels import LABELS
+from unlock_feeling.labels import MODALITIES
 from unlock_feeling.media.decode import SAMPLE_RATE, MediaInfo, probe
-from unlock_feeling.report.table import COLUMNS
+from unlock_feeling.result import AnalysisInfo, UtteranceResult, to_frame
 from unlock_feeling.segment.asr import LANGUAGES, AsrConfig, Transcriber
 from unlock_feeling.segment.speakers import SpeakerConfig, SpeakerEncoder, cluster
 from unlock_feeling.segment.vad import Utterance, VadConfig, fixed_windows, speech_spans
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from unlock_feeling.store.parquet import FeatureStore
-    from unlock_feeling.train.checkpoint import FusionModel
+    from unlock_feeling.fuse.model import FusionModel
 
 MAX_TEXT_BYTES = 20_000_000
 SEGMENTER = ("segment-whisper", "2")
@@ -85,8 +85,20 @@ def _span(u: Utterance) -> Span:
     return Span(u.start, u.end, u.text, speech=bool(u.text))
 
 
-def _nan_row(prefix: str) -> dict[str, float]:
-    return {f"{prefix}_{label}": float("nan") for label in LABELS}
+def _plain(value: Any) -> Any:
+    """Options as JSON-friendly values (tuples become lists)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _fusion_sha256(folder: Path) -> str:
+    from unlock_feeling.store.keys import sha256_path
+
+    weights = folder / "model.safetensors"
+    return sha256_path(weights) if weights.is_file() else ""
 
 
 def _text_language(text: str, option: str) -> str:
@@ -152,12 +164,14 @@ class Analyzer:
     def fusion_model(self) -> "FusionModel | None":
         if not self.options.model:
             return None
-        from unlock_feeling.train.checkpoint import FusionModel
+        from unlock_feeling.fuse.model import FusionModel
 
         return FusionModel.load(Path(self.options.model))
 
     # -- entry point -----------------------------------------------------------------------
-    def analyze(self, path: str | Path, progress: Progress | None = None) -> "pd.DataFrame":
+    def iter_utterances(self, path: str | Path, progress: Progress | None = None) -> Iterator[UtteranceResult]:
+        """Analyse one file, yielding one typed result per utterance (sentence, window, text line
+        or image). Bad input raises UserInputError before anything is yielded."""
         report = progress or no_progress
         info = probe(path)
         if self.fusion_model is not None:
@@ -174,15 +188,44 @@ class Analyzer:
             spans = [_span(u) for u in utterances]
             items = [_Item(u, f) for u, f in zip(utterances, compute_features(media, spans, self.extractors, cache,
                                                                                report))]
-            if info.kind == "image" and not _usable(items[0].features.face):
+            if info.kind == "image" and not (items[0].features.face is not None and items[0].features.face.size):
                 raise UserInputError(f"{info.path}: no face found in the image")
         cache.flush()
         report("fuse", 0, len(items))
-        rows = [row for item in items if (row := self._row(info, item)) is not None]
+        results = [r for item in items if (r := self._result(info, item)) is not None]
         report("fuse", len(items), len(items))
-        if not rows:
+        if not results:
             raise UserInputError(f"{info.path}: nothing to analyse ({self._why_empty(info)})")
-        return self._table(rows)
+        yield from results
+
+    def analyze(self, path: str | Path, progress: Progress | None = None) -> "pd.DataFrame":
+        """Analyse one file → the result table (COLUMNS), with its AnalysisInfo in `.attrs`."""
+        return to_frame(list(self.iter_utterances(path, progress)), self.info([Path(path).name]))
+
+    def info(self, sources: Sequence[str] = ()) -> AnalysisInfo:
+        """What this analyzer produces results with: options, extractor signatures, model sha256s."""
+        import datetime
+
+        from unlock_feeling import __version__
+
+        return AnalysisInfo(__version__, _plain(asdict(self.options)),
+                            {e.name: e.signature() for e in self.extractors.all()}, self._models(), list(sources),
+                            datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
+
+    def _models(self) -> dict[str, str]:
+        from unlock_feeling.models.registry import MODELS
+
+        known = {m.name: m.sha256 for m in MODELS}
+        o = self.options
+        names = [o.asr_model, "silero-vad-v6", "multilingual-e5-small-q4", "blazeface-short-range"]
+        names += {"ensemble": ["faceapi-expression", "fer-mini-xception"], "faceapi": ["faceapi-expression"],
+                  "fer": ["faceapi-expression", "fer-mini-xception"]}[o.face_model]
+        names += ["speaker-ge2e"] if o.speakers else []
+        models = {n: known.get(n, "") for n in names}
+        models[o.text_model if o.text_model in known else Path(o.text_model).name] = self.extractors.text.model_sha256
+        if o.model:
+            models[f"fusion:{Path(o.model).name}"] = _fusion_sha256(Path(o.model))
+        return models
 
     def analyze_many(self, paths: Sequence[str | Path], progress: Progress | None = None) -> Iterator[FileResult]:
         """Analyse files one after another with the same loaded models, yielding each result as it
@@ -273,37 +316,30 @@ class Analyzer:
         text = self.extractors.text.probabilities(f.text[None])[0] if f.text is not None else None
         return {"text": text, "face": face.probabilities, "voice": None, "fused": None}
 
-    def _row(self, info: MediaInfo, item: _Item) -> dict[str, Any] | None:
-        u = item.utterance
-        face = FaceExtractor.from_vector(item.features.face if item.features.face is not None else np.zeros(0, np.float32))
+    def _result(self, info: MediaInfo, item: _Item) -> UtteranceResult | None:
+        u, f = item.utterance, item.features
+        face = FaceExtractor.from_vector(f.face if f.face is not None else np.zeros(0, np.float32))
         probs = self._probabilities(item, face)
-        per_modality = {m: probs[m] for m in ("text", "face", "voice")}
+        per_modality = {m: probs[m] for m in MODALITIES}
         fused = probs.get("fused")
         if fused is None:
-            result = late_fusion(per_modality)
-            if result is None:
+            late = late_fusion(per_modality)
+            if late is None:
                 return None
-            fused = result.probabilities
+            fused = late.probabilities
         fused = np.asarray(fused, np.float64)
-        fused = fused / fused.sum()
-        row: dict[str, Any] = {
-            "source": info.path.name, "start": round(u.start, 3), "end": round(u.end, 3), "speaker": u.speaker,
-            "language": u.language or (_text_language(u.text, self.options.language) if u.text else ""),
-            "text": u.text, "emotion": LABELS[int(np.argmax(fused))], "confidence": round(float(fused.max()), 4),
-        }
-        row.update({label: float(p) for label, p in zip(LABELS, fused)})
-        for name, p in per_modality.items():
-            row.update({f"{name}_{label}": float(x) for label, x in zip(LABELS, p)} if p is not None else _nan_row(name))
-        row["face_frames"] = face.frames
-        row["face_count"] = face.max_faces
-        row["modalities"] = "+".join(m for m, p in per_modality.items() if p is not None)
         recognised = info.kind not in ("text", "image") and bool(u.text)
-        row["language_probability"] = round(u.language_probability, 4) if recognised else float("nan")
-        row["asr_avg_logprob"] = round(u.avg_logprob, 4) if recognised else float("nan")
-        row["asr_no_speech_prob"] = round(u.no_speech_prob, 4) if recognised else float("nan")
-        for name in PROSODY_NAMES:
-            row[name] = item.features.prosody[name] if item.features.prosody else float("nan")
-        return row
+        box = f.face_meta.get("face_box")
+        return UtteranceResult(
+            source=info.path.name, start=u.start, end=u.end, text=u.text, speaker=u.speaker,
+            language=u.language or (_text_language(u.text, self.options.language) if u.text else ""),
+            probabilities=fused / fused.sum(), modality_probabilities=per_modality,
+            face_frames=face.frames, face_count=face.max_faces,
+            language_probability=u.language_probability if recognised else math.nan,
+            asr_avg_logprob=u.avg_logprob if recognised else math.nan,
+            asr_no_speech_prob=u.no_speech_prob if recognised else math.nan,
+            prosody=f.prosody, face_time=f.face_meta.get("face_time"),
+            face_box=tuple(box) if box else None)
 
     @staticmethod
     def _why_empty(info: MediaInfo) -> str:
@@ -312,12 +348,6 @@ class Analyzer:
             reasons.append("no face")
         reasons.append("no transcribable speech" if info.has_audio else "no speech")
         return " and ".join(reasons) + " found"
-
-    def _table(self, rows: list[dict[str, Any]]) -> "pd.DataFrame":
-        import pandas as pd
-
-        return pd.DataFrame(rows)[list(COLUMNS) + list(PROSODY_NAMES)]
-
 
 @dataclass(frozen=True)
 class FileResult:

@@ -13,7 +13,8 @@ import numpy as np
 
 from unlock_feeling.errors import UserInputError
 from unlock_feeling.labels import LABELS
-from unlock_feeling.train.checkpoint import MODALITIES, FusionModel
+from unlock_feeling.fuse.model import FusionModel
+from unlock_feeling.labels import MODALITIES
 from unlock_feeling.train.data import FeatureMatrix
 
 

@@ -20,12 +20,12 @@ from typing import Any, Literal
 
 from unlock_feeling.datasets.base import Sample
 from unlock_feeling.errors import UserInputError
+from unlock_feeling.labels import MODALITIES
 from unlock_feeling.extract.registry import FaceExtractor, FaceFeatureConfig, TextExtractor, TextFeatureConfig, VoiceExtractor
 from unlock_feeling.extract.utterance import Extractors, FeatureCache, MediaSource, Span, SpanFeatures, compute_features
 from unlock_feeling.extract.voice import VoiceConfig
 
 Engine = Literal["local", "ray"]
-MODALITIES = ("text", "voice", "face")
 SAMPLE_COLUMNS = ("id", "path", "label", "text", "speaker", "split", "start", "end", "dataset", "source_label")
 
 

@@ -34,6 +34,16 @@ class FrameFace:
     probabilities: np.ndarray
     embedding: np.ndarray
     faces: int
+    size: tuple[int, int] = (0, 0)
+    """(width, height) of the frame the box is in."""
+
+    def relative_box(self) -> tuple[float, float, float, float] | None:
+        """The box as fractions of the frame (x0, y0, x1, y1), independent of any downscaling."""
+        w, h = self.size
+        if not w or not h:
+            return None
+        b = self.box
+        return (max(0.0, b.x0 / w), max(0.0, b.y0 / h), min(1.0, b.x1 / w), min(1.0, b.y1 / h))
 
 
 @dataclass(frozen=True)
@@ -44,7 +54,8 @@ class PooledFace:
     frames: int
     """Frames with a usable face."""
     max_faces: int
-    best_box: FaceBox | None = None
+    best_box: tuple[float, float, float, float] | None = None
+    """The face that counted most, as fractions of its frame (x0, y0, x1, y1)."""
     best_time: float | None = None
 
 
@@ -73,7 +84,7 @@ def pool(frames: Sequence[FrameFace]) -> PooledFace:
     embedding = (weights[:, None] * np.stack([f.embedding for f in frames])).sum(axis=0)
     best = frames[int(np.argmax(weights))]
     return PooledFace((pooled / pooled.sum()).astype(np.float32), embedding.astype(np.float32),
-                      len(frames), max(f.faces for f in frames), best.box, best.time)
+                      len(frames), max(f.faces for f in frames), best.relative_box(), best.time)
 
 
 @dataclass
@@ -107,4 +118,5 @@ class FaceAnalyzer:
             probs = self.fer(crops)
         elif self.config.model == "ensemble":
             probs = (probs + self.fer(crops)) / 2.0
-        return [FrameFace(t, box, p, e, n) for (t, box, _, n), p, e in zip(found, probs, emb)]
+        sizes = {t: (image.shape[1], image.shape[0]) for t, image in timed_images}
+        return [FrameFace(t, box, p, e, n, sizes[t]) for (t, box, _, n), p, e in zip(found, probs, emb)]

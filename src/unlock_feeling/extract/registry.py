@@ -169,11 +169,20 @@ class FaceExtractor(_Extractor):
     def __call__(self, frames: Sequence[FrameFace]) -> np.ndarray:
         return self.to_vector(pool(frames))
 
-    def image(self, path: str | Path) -> np.ndarray:
-        """The vector of a still image (empty when it has no face)."""
+    def describe(self, frames: Sequence[FrameFace]) -> tuple[np.ndarray, dict[str, Any]]:
+        """The vector and, as stored metadata, where the face that counted most is
+        (`face_time`, `face_box` as fractions of the frame): reports draw it without detecting again."""
+        pooled = pool(frames)
+        meta: dict[str, Any] = {}
+        if pooled.best_box is not None and pooled.best_time is not None:
+            meta = {"face_time": float(pooled.best_time), "face_box": [round(v, 4) for v in pooled.best_box]}
+        return self.to_vector(pooled), meta
+
+    def image(self, path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
+        """The vector of a still image (empty when it has no face) and its metadata."""
         from unlock_feeling.media.decode import load_image
 
-        return self(self.frames([(0.0, load_image(path))]))
+        return self.describe(self.frames([(0.0, load_image(path))]))
 
 
 EXTRACTORS = {cls.name: cls for cls in (TextExtractor, VoiceExtractor, FaceExtractor)}

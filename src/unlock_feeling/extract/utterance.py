@@ -16,7 +16,7 @@ one span is (0, 0).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -25,22 +25,16 @@ import numpy as np
 
 from unlock_feeling.extract.registry import FaceExtractor, TextExtractor, VoiceExtractor
 from unlock_feeling.media.decode import SAMPLE_RATE, MediaInfo, iter_frames, load_audio
+from unlock_feeling.progress import Progress, no_progress
 from unlock_feeling.store.keys import FeatureKey, sha256_path
 
 if TYPE_CHECKING:
     from unlock_feeling.extract.face import FrameFace
     from unlock_feeling.store.parquet import FeatureStore
 
-Progress = Callable[[str, int, int], None]
-"""progress(stage, done, total)"""
-
 MIN_VOICE_SECONDS = 0.1
 FACE_BATCH = 16
 Stored = tuple[np.ndarray, dict[str, Any]]
-
-
-def no_progress(stage: str, done: int, total: int) -> None:
-    """The progress callback that reports nothing."""
 
 
 @dataclass
@@ -111,6 +105,8 @@ class SpanFeatures:
     face: np.ndarray | None = None
     voice: np.ndarray | None = None
     prosody: dict[str, float] | None = None
+    face_meta: dict[str, Any] = field(default_factory=dict)
+    """Where the face that counted most is (`face_time`, `face_box`); empty when unknown."""
     keys: dict[str, str] = field(default_factory=dict)
 
 
@@ -186,11 +182,11 @@ def _image(media: MediaSource, out: list[SpanFeatures], ex: FaceExtractor, cache
     hit = cache.get([key]).get(key.id)
     report("face", 0, 1)
     if hit is None:
-        hit = (ex.image(media.info.path), {})
-        cache.put(ex.name, [(key, hit[0], {})])
+        hit = ex.image(media.info.path)
+        cache.put(ex.name, [(key, hit[0], hit[1])])
     report("face", 1, 1)
     for f in out:
-        f.face = hit[0]
+        f.face, f.face_meta = hit
         if _usable(hit[0]):
             f.keys["face"] = key.id
 
@@ -223,11 +219,11 @@ def _faces(media: MediaSource, spans: Sequence[Span], out: list[SpanFeatures], e
                 report("face", done, total)
         score(batch)
         report("face", total, total)
-        new: list[tuple[FeatureKey, np.ndarray, dict[str, Any]]] = [(keys[i], ex(per_span[i]), {}) for i in todo]
+        new: list[tuple[FeatureKey, np.ndarray, dict[str, Any]]] = [(keys[i], *ex.describe(per_span[i])) for i in todo]
         cache.put(ex.name, new)
         hits.update({k.id: (v, m) for k, v, m in new})
     for f, k in zip(out, keys):
-        f.face = hits[k.id][0]
+        f.face, f.face_meta = hits[k.id]
         if _usable(f.face):
             f.keys["face"] = k.id
 

@@ -1,5 +1,5 @@
-"""Report stage: the result table, its terminal rendering and its files."""
+"""Report stage: the result table written to CSV/JSON/Parquet, and the HTML report."""
 
-from unlock_feeling.report.table import COLUMNS, check_output_path, write_table
+from unlock_feeling.report.table import check_output_path, write_table
 
-__all__ = ["COLUMNS", "check_output_path", "write_table"]
+__all__ = ["check_output_path", "write_table"]

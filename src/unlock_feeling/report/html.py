@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from unlock_feeling.errors import UserInputError
-from unlock_feeling.labels import KOREAN, LABELS
+from unlock_feeling.labels import KOREAN, LABELS, MODALITIES
+from unlock_feeling.result import PROVENANCE_KEY, REPORT_COLUMNS
 
 if TYPE_CHECKING:
     import pandas as pd
 
 COLORS = {"happy": "#f2b632", "surprise": "#f07f24", "neutral": "#9e9e9e", "fear": "#7b4fa0",
           "disgust": "#5a8f29", "angry": "#d62f2f", "sad": "#2f6fd6"}
-MODALITIES = ("text", "face", "voice")
 
 _CSS = """
 body{font-family:"Noto Sans KR","Nanum Gothic","NanumGothic","Malgun Gothic","Apple SD Gothic Neo",system-ui,sans-serif;
@@ -100,8 +101,21 @@ def _figures(df: "pd.DataFrame") -> str:
                        config={"displaylogo": False, "responsive": True})
 
 
+def _recorded_boxes(df: "pd.DataFrame") -> list[tuple[float, tuple[float, ...]] | None]:
+    """Per row, (face_time, face_box fractions) as recorded by analysis, or None."""
+    if "face_time" not in df.columns or "face_box" not in df.columns:
+        return [None] * len(df)
+    out: list[tuple[float, tuple[float, ...]] | None] = []
+    for t, box in zip(df["face_time"], df["face_box"]):
+        parts = str(box).split() if isinstance(box, str) else []
+        ok = len(parts) == 4 and t == t  # not NaN
+        out.append((round(float(t), 3), tuple(float(p) for p in parts)) if ok else None)
+    return out
+
+
 def thumbnails(media: Path | None, df: "pd.DataFrame", width: int = 160) -> list[str | None]:
-    """A JPEG data URI per row: the frame at the utterance's middle with the largest face boxed."""
+    """A JPEG data URI per row: the frame with the face that counted most, boxed (as recorded by
+    analysis; tables without that record get the utterance's middle frame, detected again)."""
     if media is None or not Path(media).exists():
         return [None] * len(df)
     import cv2
@@ -113,32 +127,41 @@ def thumbnails(media: Path | None, df: "pd.DataFrame", width: int = 160) -> list
         info = probe(media)
     except UserInputError:
         return [None] * len(df)
+    boxes = _recorded_boxes(df)
     if info.kind == "image":
         frames = {0.0: load_image(media)}
         times = [0.0] * len(df)
-    elif info.kind == "video":
-        times = [round((s + e) / 2, 3) for s, e in zip(df["start"], df["end"])]
+    elif info.kind == "video":  # the frame of the recorded face, else the utterance's middle
+        times = [b[0] if b else round((s + e) / 2, 3) for s, e, b in zip(df["start"], df["end"], boxes)]
         frames = dict(iter_frames(media, sorted(set(times)), max_side=640))
     else:
         return [None] * len(df)
-    detector = FaceDetector()
+    detector: FaceDetector | None = None
     out: list[str | None] = []
-    cache: dict[float, str] = {}
-    for t in times:
+    cache: dict[tuple[float, Any], str] = {}
+    for t, recorded in zip(times, boxes):
         if t not in frames:
             out.append(None)
             continue
-        if t not in cache:
+        key = (t, recorded[1] if recorded else None)
+        if key not in cache:
             image = frames[t].copy()
-            faces = detector.detect(image)
-            thick = max(2, image.shape[1] // 200)
-            for f in faces[:1]:
-                cv2.rectangle(image, (int(f.x0), int(f.y0)), (int(f.x1), int(f.y1)), (40, 220, 80), thick)
             h, w = image.shape[:2]
+            box: tuple[float, ...] | None
+            if recorded:  # where analysis found the face that counted most: no second detection
+                x0, y0, x1, y1 = recorded[1]
+                box = (x0 * w, y0 * h, x1 * w, y1 * h)
+            else:  # a table from an older version: detect again
+                detector = detector or FaceDetector()
+                faces = detector.detect(image)
+                box = (faces[0].x0, faces[0].y0, faces[0].x1, faces[0].y1) if faces else None
+            thick = max(2, w // 200)
+            if box is not None:
+                cv2.rectangle(image, (int(box[0]), int(box[1])), (int(box[2]), int(box[3])), (40, 220, 80), thick)
             small = cv2.resize(image, (width, max(1, int(h * width / w))), interpolation=cv2.INTER_AREA)
             ok, jpg = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80])
-            cache[t] = "data:image/jpeg;base64," + base64.b64encode(jpg.tobytes()).decode() if ok else ""
-        out.append(cache[t] or None)
+            cache[key] = "data:image/jpeg;base64," + base64.b64encode(jpg.tobytes()).decode() if ok else ""
+        out.append(cache[key] or None)
     return out
 
 
@@ -171,7 +194,7 @@ def render_html(df: "pd.DataFrame", media: Path | None = None, title: str | None
 
     if df.empty:
         raise UserInputError("the result has no rows to report")
-    missing = [c for c in ("start", "end", "text", "emotion", "confidence", "modalities", *LABELS) if c not in df.columns]
+    missing = [c for c in REPORT_COLUMNS if c not in df.columns]
     if missing:
         raise UserInputError(f"not an unlock-feeling result table (missing columns: {', '.join(missing)})")
     optional = {f"{m}_{label}": np.nan for m in MODALITIES for label in LABELS} | {"language": "", "speaker": ""}
@@ -194,8 +217,22 @@ def render_html(df: "pd.DataFrame", media: Path | None = None, title: str | None
 <section id="summary"><h2>Share of each emotion</h2><div class="shares">{share_html}</div></section>
 <section><h2>Emotion over time</h2><div class="card">{_figures(df)}</div></section>
 <section><h2>Transcript</h2>{_table(df, thumbnails(media, df))}</section>
+{_footer(df)}
 </main></body></html>
 """
+
+
+def _footer(df: "pd.DataFrame") -> str:
+    """What produced the table (package version, models and their sha256), when it says."""
+    info = df.attrs.get(PROVENANCE_KEY) or {}
+    if not info:
+        return ""
+    models = " · ".join(f"{html.escape(str(k))} <code>{html.escape(str(v)[:12])}</code>"
+                        for k, v in sorted((info.get("models") or {}).items()))
+    options = html.escape(json.dumps(info.get("options", {}), ensure_ascii=False, sort_keys=True))
+    return (f"<footer class='meta' id='provenance'>unlock-feeling {html.escape(str(info.get('version', '')))}"
+            f" · {html.escape(str(info.get('created', '')))}<br>models: {models}"
+            f"<details><summary>options</summary><code>{options}</code></details></footer>")
 
 
 def write_html(df: "pd.DataFrame", path: str | Path, media: Path | None = None) -> Path:
@@ -220,7 +257,14 @@ def read_table(path: str | Path) -> "pd.DataFrame":
         if p.suffix.lower() == ".parquet":
             return pd.read_parquet(p)
         if p.suffix.lower() == ".json":
-            return pd.read_json(p, orient="records")
+            import json
+
+            raw = json.loads(p.read_text(encoding="utf-8"))
+            if isinstance(raw, dict) and "rows" in raw:  # written by analyze: provenance header + rows
+                df = pd.DataFrame(raw["rows"])
+                df.attrs[PROVENANCE_KEY] = raw.get(PROVENANCE_KEY, {})
+                return df
+            return pd.DataFrame(raw)
         if p.suffix.lower() == ".csv":
             return pd.read_csv(p, keep_default_na=True).fillna({"text": "", "language": "", "speaker": ""})
     except Exception as e:  # noqa: BLE001

@@ -1,4 +1,5 @@
-"""The output table (docs: README "Output columns") and atomic writing to CSV / JSON / Parquet."""
+"""Writing the result table (its columns: result.COLUMNS) atomically to CSV / JSON / Parquet. The
+analysis provenance (`DataFrame.attrs`) goes into Parquet's metadata and the JSON file's header."""
 
 from __future__ import annotations
 
@@ -8,23 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from unlock_feeling.errors import UserInputError
-from unlock_feeling.labels import LABELS
+from unlock_feeling.result import PROVENANCE_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     import pandas as pd
 
-MODALITIES = ("text", "face", "voice")
-COLUMNS: tuple[str, ...] = (
-    ("source", "start", "end", "speaker", "language", "text", "emotion", "confidence")
-    + LABELS
-    + tuple(f"{m}_{label}" for m in MODALITIES for label in LABELS)
-    + ("face_frames", "face_count", "modalities")
-    + ("language_probability", "asr_avg_logprob", "asr_no_speech_prob")
-)
-"""The recogniser's own confidence per row (empty for text, images and rows without speech): a
-low `asr_avg_logprob` or a high `asr_no_speech_prob` flags a transcript not to trust."""
 FORMATS = {".csv": "csv", ".json": "json", ".parquet": "parquet"}
 
 
@@ -96,7 +87,12 @@ def write_table(df: "pd.DataFrame", path: str | Path) -> Path:
         if kind == "csv":
             df.to_csv(tmp, index=False, encoding="utf-8")
         elif kind == "json":
-            df.to_json(tmp, orient="records", force_ascii=False, indent=2)
+            import json
+
+            rows = json.loads(df.to_json(orient="records", force_ascii=False))
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump({PROVENANCE_KEY: df.attrs.get(PROVENANCE_KEY, {}), "rows": rows}, f, ensure_ascii=False,
+                          indent=2)
         else:
             df.to_parquet(tmp, index=False)
 

@@ -10,19 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from unlock_feeling.errors import ModelError, UserInputError
+from unlock_feeling.progress import overall_progress
 from unlock_feeling.service.jobs import Job, JobStore
 
 class JobCancelled(Exception):
     """Raised inside a running analysis (from its progress callback) once its job is deleted."""
-
-
-STAGE_WEIGHTS = {"decode": 3, "vad": 4, "asr": 43, "speakers": 2, "text": 5, "face": 33, "voice": 5, "fuse": 5}
-
-
-def overall_progress(done_stages: set[str], stage: str, fraction: float) -> float:
-    total = sum(STAGE_WEIGHTS.values())
-    done = sum(STAGE_WEIGHTS[s] for s in done_stages if s in STAGE_WEIGHTS)
-    return min(99.0, 100.0 * (done + STAGE_WEIGHTS.get(stage, 0) * fraction) / total)
 
 
 @dataclass

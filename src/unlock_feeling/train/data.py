@@ -16,9 +16,8 @@ import numpy as np
 
 from unlock_feeling.errors import UserInputError
 from unlock_feeling.extract.registry import FaceExtractor, TextExtractor, VoiceExtractor
-from unlock_feeling.labels import LABELS
+from unlock_feeling.labels import LABELS, MODALITIES
 
-MODALITIES = ("text", "voice", "face")
 EXTRACTOR_NAMES = {"text": TextExtractor.name, "voice": VoiceExtractor.name, "face": FaceExtractor.name}
 DIMS = {"text": TextExtractor.dim, "voice": VoiceExtractor.dim, "face": FaceExtractor.dim}
 

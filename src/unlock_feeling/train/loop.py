@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from unlock_feeling.errors import UserInputError
-from unlock_feeling.labels import LABELS
-from unlock_feeling.train.data import MODALITIES, FeatureMatrix
+from unlock_feeling.labels import LABELS, MODALITIES
+from unlock_feeling.train.data import FeatureMatrix
 
 
 @dataclass(frozen=True)
@@ -202,6 +202,7 @@ def save_checkpoint(net, out: Path, matrix: FeatureMatrix, config: TrainConfig, 
         cfg = {
             "format": "unlock-feeling fusion model 1",
             "labels": list(LABELS),
+            "modalities": list(MODALITIES),
             "dims": matrix.dims,
             "hidden": config.hidden,
             "extractors": matrix.extractors,

@@ -1,4 +1,4 @@
-"""The fusion network (PyTorch). Inference uses checkpoint.FusionModel (numpy), not this module.
+"""The fusion network (PyTorch). Inference uses fuse/model.FusionModel (numpy), not this module.
 
 Each modality has an encoder (standardise → Linear → GELU → Dropout) and its own classifier head,
 so the model gives per-modality probabilities too (that is where `voice_*` comes from). The fused
@@ -10,8 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from unlock_feeling.labels import LABELS
-from unlock_feeling.train.data import MODALITIES
+from unlock_feeling.labels import LABELS, MODALITIES
 
 
 class FusionNet(nn.Module):

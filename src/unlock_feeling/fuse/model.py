@@ -1,4 +1,7 @@
-"""Fusion-model checkpoints: `model.safetensors` + `config.json`; numpy inference (no torch, no pickle)."""
+"""The trained fusion model at analysis time: a checkpoint (`model.safetensors` + `config.json`,
+written by `unlock-feeling train`) run in numpy (no torch, no pickle). The PyTorch network it
+mirrors is `train/model.py`; `tests/test_labels_and_fusion.py` checks that both give the same
+probabilities."""
 
 from __future__ import annotations
 
@@ -11,9 +14,10 @@ from typing import Any
 import numpy as np
 
 from unlock_feeling.errors import UserInputError
-from unlock_feeling.labels import LABELS
+from unlock_feeling.labels import LABELS, MODALITIES
 
-MODALITIES = ("text", "voice", "face")
+LEGACY_ORDER = ("text", "voice", "face")
+"""The fusion input order of checkpoints that do not record theirs."""
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
@@ -58,13 +62,14 @@ class FusionModel:
     def forward(self, x: dict[str, np.ndarray], mask: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Batch inference: x[m] (N, dim), mask[m] (N,) → fused probs (N,7), per-modality probs."""
         w = self.weights
+        order = tuple(self.config.get("modalities", LEGACY_ORDER))
         encoded, per = [], {}
-        for m in MODALITIES:
+        for m in order:
             z = (x[m] - w[f"{m}_mean"]) / w[f"{m}_std"]
             h = _gelu(z @ w[f"enc.{m}.0.weight"].T + w[f"enc.{m}.0.bias"]) * mask[m][:, None]
             per[m] = _softmax(h @ w[f"head.{m}.weight"].T + w[f"head.{m}.bias"])
             encoded.append(h)
-        flags = np.stack([mask[m] for m in MODALITIES], axis=1).astype(np.float32)
+        flags = np.stack([mask[m] for m in order], axis=1).astype(np.float32)
         hidden = _gelu(np.concatenate(encoded + [flags], axis=1) @ w["fuse.0.weight"].T + w["fuse.0.bias"])
         return _softmax(hidden @ w["fuse.3.weight"].T + w["fuse.3.bias"]), per
 
