@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 import skimage.data
 
-from unlock_feeling.synth import Scene, silence, speak, write_video
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test-media generator
+from synth import Scene, silence, speak, write_video  # noqa: E402
 
 SENTENCES = [
     "I am so happy to see you all today, this is wonderful news.",

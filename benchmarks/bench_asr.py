@@ -20,6 +20,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test-media generator
 
 from _doc import machine, write_section  # noqa: E402
 
@@ -65,7 +66,7 @@ def main() -> None:
     from unlock_feeling.models.registry import model_path
     from unlock_feeling.segment.asr import AsrConfig, Transcriber
     from unlock_feeling.segment.vad import VadConfig, speech_spans
-    from unlock_feeling.synth import silence, speak
+    from synth import silence, speak
 
     audios = [np.concatenate([silence(0.4), speak(p), silence(0.4)]) for p in PARAGRAPHS]
     total_s = sum(len(a) for a in audios) / 16000

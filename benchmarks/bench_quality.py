@@ -207,7 +207,7 @@ def asr_section() -> list[str]:
 
     from unlock_feeling.segment.asr import AsrConfig, Transcriber
     from unlock_feeling.segment.vad import Utterance
-    from unlock_feeling.synth import silence, speak
+    from synth import silence, speak
 
     en_texts, _ = read(ROOT / "corpus" / "en_test.tsv")
     ko_texts, _ = read(ROOT / "corpus" / "ko_test.tsv")

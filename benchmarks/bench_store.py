@@ -20,12 +20,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test-media generator
 
 import numpy as np  # noqa: E402
 from _doc import machine, write_section  # noqa: E402
 from _media import SENTENCES, talking_video  # noqa: E402
 
-from unlock_feeling.synth import silence, speak, write_wav  # noqa: E402
+from synth import silence, speak, write_wav  # noqa: E402
 
 LABELS_FOR = ["happy", "neutral", "angry", "neutral", "surprise", "sad", "disgust", "fear", "happy", "neutral"]
 

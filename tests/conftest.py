@@ -10,7 +10,7 @@ import skimage.data
 from PIL import Image
 
 from unlock_feeling.pipeline import AnalyzeOptions, Analyzer
-from unlock_feeling.synth import Scene, silence, speak, write_video, write_wav
+from synth import Scene, silence, speak, write_video, write_wav
 
 HAPPY_EN = "I am so happy to see you today. This is the best day of my life!"
 ANGRY_EN = "Get out of my house! I am so angry with you, stop lying to me!"

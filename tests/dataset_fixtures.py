@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import skimage.data
 
-from unlock_feeling.synth import Scene, silence, speak, write_video, write_wav
+from synth import Scene, silence, speak, write_video, write_wav
 
 # (Korean folder/label, our label, two Korean sentences, two English sentences)
 EMOTIONS = [

@@ -93,7 +93,7 @@ def test_forced_language_changes_the_transcript(media):
 
 
 def test_auto_language_tells_korean_from_english(analyzer, media, tmp_path):
-    from unlock_feeling.synth import silence, speak, write_wav
+    from synth import silence, speak, write_wav
 
     # slow, plain Korean is the espeak-ng Korean that Whisper base recognises as Korean
     korean = speak("안녕하세요. 오늘 날씨가 정말 좋네요. 저는 학교에 갑니다.", voice="ko", speed=100)
@@ -155,7 +155,7 @@ def test_face_model_choices(media):
 @pytest.mark.parametrize("suffix,codec", [(".flac", "flac"), (".m4a", "aac"), (".ogg", "libopus")])
 def test_other_audio_formats(analyzer, media, tmp_path, suffix, codec):
     from unlock_feeling.media.decode import load_audio
-    from unlock_feeling.synth import write_wav
+    from synth import write_wav
 
     path = write_wav(tmp_path / f"speech{suffix}", load_audio(media["speech_en"]), codec=codec)
     df = analyzer.analyze(path)
@@ -171,7 +171,7 @@ def test_webp_image(analyzer, media, tmp_path):
 
 
 def test_speaker_ids_for_two_voices(analyzer, tmp_path):
-    from unlock_feeling.synth import silence, speak, write_wav
+    from synth import silence, speak, write_wav
 
     lines = [("en-us", "I am so happy to see you all today, this is wonderful news."),
              ("en-us+f3", "The meeting starts at three o'clock in the main room."),
@@ -201,7 +201,7 @@ def test_speaker_encoder_matches_resemblyzer():
 
 def test_speaker_embeddings_cluster_by_voice():
     from unlock_feeling.segment.speakers import SpeakerEncoder, cluster
-    from unlock_feeling.synth import speak
+    from synth import speak
 
     enc = SpeakerEncoder()
     a = enc.embed(speak("Hello there, how are you doing today?"))
@@ -225,7 +225,7 @@ def test_numpy_mel_equals_librosa():
 
 def test_one_row_per_sentence(analyzer, tmp_path):
     """Ten sentences in one espeak-ng call (only its own short pauses): one row each, not one 18 s row."""
-    from unlock_feeling.synth import silence, speak, write_wav
+    from synth import silence, speak, write_wav
 
     sentences = ["We finally won the championship today.", "I cannot believe how lucky we were.",
                  "Then the rain started to fall.", "Everyone ran back to the bus.", "The driver was very angry.",

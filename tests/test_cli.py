@@ -245,7 +245,7 @@ def _faststart_truncated(src: Path, dst: Path, with_audio: bool = True) -> Path:
 
 
 def _mute_video(path: Path) -> Path:
-    from unlock_feeling.synth import Scene, silence, write_video
+    from synth import Scene, silence, write_video
 
     rng = np.random.default_rng(0)
     scenes = [Scene(rng.integers(0, 255, (90, 160, 3), dtype=np.uint8), silence(1.0)) for _ in range(20)]

@@ -3,7 +3,7 @@
 import numpy as np
 
 from unlock_feeling.media.decode import iter_frames, load_audio, probe
-from unlock_feeling.synth import Scene, silence, write_video
+from synth import Scene, silence, write_video
 
 
 def test_seeking_gives_the_same_frames_as_decoding_everything(tmp_path):

@@ -262,7 +262,7 @@ def test_delete_stops_a_running_job_and_frees_the_worker(media, data, tmp_path):
     import numpy as np
 
     from unlock_feeling.media.decode import load_audio
-    from unlock_feeling.synth import write_wav
+    from synth import write_wav
 
     long = write_wav(tmp_path / "long.wav", np.tile(load_audio(media["speech_en"]), 10))  # ~80 s of speech
     app = create_app(ServiceConfig(data, workers=1))

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from unlock_feeling.errors import ModelError, UserInputError
+from unlock_feeling.datasets.base import SPLITS
 from unlock_feeling.labels import LABELS
 from unlock_feeling.progress import STAGE_BY_NAME
 
@@ -412,7 +413,7 @@ def train(
         config = TrainConfig(stages=parse_stages(stages), epochs=epochs, batch_size=batch_size, lr=lr, seed=seed)
         matrix = build_matrix(store, datasets.split(",") if datasets else None)
         err.print(f"{len(matrix)} samples: " + ", ".join(f"{s} {int((matrix.splits == s).sum())}"
-                                                        for s in ("train", "val", "test")), highlight=False)
+                                                        for s in SPLITS), highlight=False)
         with Progress(TextColumn("{task.description:<22}"), BarColumn(), TextColumn("epoch {task.completed}/{task.total}"),
                       TextColumn("val macro-F1 {task.fields[f1]:.3f}"), console=err, transient=True) as bar:
             tasks: dict[str, TaskID] = {}
@@ -448,7 +449,7 @@ def train_text(
         if out.suffix != ".safetensors":
             raise UserInputError(f"{out}: the text model is written as a .safetensors file")
         items = load_text_items(data)
-        counts = {s: sum(it.split == s for it in items) for s in ("train", "val", "test")}
+        counts = {s: sum(it.split == s for it in items) for s in SPLITS}
         err.print(f"{len(items)} sentences: " + ", ".join(f"{s} {n}" for s, n in counts.items()), highlight=False)
         if not counts["train"] or not counts["val"]:
             raise UserInputError("need sentences in both the train and the val split (give a split column, "

@@ -39,6 +39,3 @@ def normalize_label(name: str) -> str | None:
     """Map a label spelled by a dataset or a model onto one of LABELS; None if it has no equivalent."""
     return _ALIASES.get(name.strip().lower())
 
-
-def label_index(name: str) -> int:
-    return LABELS.index(name)

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from unlock_feeling.datasets.base import LoadReport, Sample, map_label, register
 
-AUDIO = {".wav", ".mp3", ".flac", ".m4a", ".ogg"}
 VIDEO = {".mp4", ".m2ts", ".mkv", ".avi", ".mov", ".webm"}
 IMAGE = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 

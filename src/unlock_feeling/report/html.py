@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,10 +41,6 @@ td.num{text-align:right;white-space:nowrap}
 img.thumb{width:120px;border-radius:4px;display:block}
 .card{background:#fff;border:1px solid #e5e5e5;border-radius:8px;padding:8px}
 """
-
-
-def _is_nan(x: Any) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
 
 
 def _times(df: "pd.DataFrame") -> tuple[np.ndarray, np.ndarray, str]:

@@ -14,13 +14,11 @@ from typing import Any
 
 from unlock_feeling.errors import UserInputError
 
-STATUSES = ("queued", "running", "done", "failed", "cancelled")
-
-
 @dataclass
 class Job:
     id: str
     status: str
+    """queued, running, done, failed or cancelled"""
     progress: float
     stage: str
     error: str

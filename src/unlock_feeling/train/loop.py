@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from unlock_feeling.datasets.base import SPLITS
 from unlock_feeling.errors import UserInputError
 from unlock_feeling.labels import LABELS, MODALITIES
 from unlock_feeling.train.data import FeatureMatrix
@@ -208,7 +209,7 @@ def save_checkpoint(net, out: Path, matrix: FeatureMatrix, config: TrainConfig, 
             "extractors": matrix.extractors,
             "training": {"config": {**asdict(config), "stages": ["+".join(s) for s in config.stages]},
                          "samples": len(matrix), "label_counts": counts,
-                         "splits": {s: int((matrix.splits == s).sum()) for s in ("train", "val", "test")},
+                         "splits": {s: int((matrix.splits == s).sum()) for s in SPLITS},
                          "stages": [asdict(s) for s in result.stages]},
             **(extra or {}),
         }
