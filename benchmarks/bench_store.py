@@ -122,9 +122,9 @@ def main() -> None:
         out = subprocess.run([sys.executable, __file__, "--epoch-child", arrays], check=True,
                              capture_output=True, text=True).stdout.split()
     epoch, rss, file_backed, anon = (float(x) for x in out[-4:])
-    from unlock_feeling.train.data import DIMS
+    from unlock_feeling.train.data import default_dims
 
-    width = sum(DIMS.values())
+    width = sum(default_dims().values())
     lines = [
         "## Feature store, extraction and training",
         "",

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from unlock_feeling.extract.face import ExpressionModel, FaceAnalyzer, FaceConfi
 from unlock_feeling.extract.text import TextEmotionModel
 from unlock_feeling.extract.voice import PROSODY_NAMES, VoiceConfig, voice_features
 from unlock_feeling.labels import LABELS
-from unlock_feeling.store.keys import FeatureKey, config_hash, sha256_bytes
+from unlock_feeling.store.keys import FeatureKey, config_hash, sha256_bytes, source_hash
 
 FACE_EMBEDDING = 256
 
@@ -43,22 +44,68 @@ class FaceFeatureConfig:
     threads: int = 2
 
 
-class _Extractor:
-    """What every registered extractor has: a name, a version and a config that form its keys."""
+class FeatureExtractor(ABC):
+    """What every registered extractor has (lhotse's FeatureExtractor is the model): a name, the
+    modality it serves, a version, one config dataclass (`config_type`), its vector size and
+    `extract`. Its keys change with the config (run-time-only settings such as `threads` left
+    out), with the sha256 of every model file it uses, and with its code (`sources`)."""
 
     name: ClassVar[str]
+    modality: ClassVar[str]
     version: ClassVar[str]
+    config_type: ClassVar[type]
+    sources: ClassVar[tuple[str, ...]]
+    """Modules whose code defines the features: a change to any of them changes the keys."""
     config: Any
 
+    @property
+    @abstractmethod
+    def dim(self) -> int:
+        """Length of the feature vector (0 for an empty one: e.g. no face found)."""
+
+    @abstractmethod
+    def extract(self, *args: Any, **kwargs: Any) -> Any:
+        """Compute features (inputs and outputs differ by modality; see each subclass)."""
+
+    def models(self) -> dict[str, str]:
+        """Model files used → their sha256."""
+        return {}
+
     def signature(self) -> list[str]:
-        return [self.version, config_hash(self.config)]
+        """[version, hash of config + model sha256s]: what a trained fusion model depends on."""
+        return [self.version, config_hash({"config": self.config, "models": self.models()})]
 
     def key(self, content: str, start: float, end: float) -> FeatureKey:
-        return FeatureKey(content, round(start, 3), round(end, 3), self.name, self.version, config_hash(self.config))
+        version, settings = self.signature()
+        return FeatureKey(content, round(start, 3), round(end, 3), self.name,
+                          f"{version}+{source_hash(self.sources)}", settings)
 
 
+REGISTRY: dict[str, type[FeatureExtractor]] = {}
+"""Every registered extractor class by name."""
+
+E = TypeVar("E", bound=type[FeatureExtractor])
+
+
+def register_extractor(cls: E) -> E:
+    """Class decorator: make an extractor known by its name (and its modality)."""
+    if cls.name in REGISTRY and REGISTRY[cls.name] is not cls:
+        raise ValueError(f"two extractors are named {cls.name!r}")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def extractor_for(modality: str) -> type[FeatureExtractor]:
+    """The registered extractor class of a modality (text, face, voice)."""
+    found = [cls for cls in REGISTRY.values() if cls.modality == modality]
+    if len(found) != 1:
+        raise ValueError(f"{len(found)} extractors registered for {modality!r}")
+    return found[0]
+
+
+@register_extractor
 @dataclass
-class TextExtractor(_Extractor):
+class TextExtractor(FeatureExtractor):
     """The adapted multilingual-e5-small's mean-pooled sentence state (384-d); its head gives the
     `text_*` probabilities. Keyed by the text's sha256 and the model file's sha256."""
 
@@ -66,13 +113,17 @@ class TextExtractor(_Extractor):
     name: ClassVar[str] = "text-emotion-e5"
     version: ClassVar[str] = "2"
     modality: ClassVar[str] = "text"
-    dim: ClassVar[int] = 384
+    config_type: ClassVar[type] = TextFeatureConfig
+    sources: ClassVar[tuple[str, ...]] = ("unlock_feeling.extract.text", "unlock_feeling.extract.e5")
 
-    def signature(self) -> list[str]:
-        return [self.version, config_hash({"model": self.config.model, "sha256": self.model_sha256})]
+    @property
+    def dim(self) -> int:
+        return 384
 
-    def key(self, content: str, start: float, end: float) -> FeatureKey:
-        return FeatureKey(content, round(start, 3), round(end, 3), self.name, *self.signature())
+    def models(self) -> dict[str, str]:
+        from unlock_feeling.models.registry import spec
+
+        return {"multilingual-e5-small-q4": spec("multilingual-e5-small-q4").sha256, "text": self.model_sha256}
 
     def text_key(self, text: str) -> FeatureKey:
         return self.key(sha256_bytes(text.encode("utf-8")), 0.0, 0.0)
@@ -102,30 +153,43 @@ class TextExtractor(_Extractor):
     def model(self) -> TextEmotionModel:
         return TextEmotionModel.load(self.model_path)
 
-    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+    def extract(self, texts: Sequence[str]) -> np.ndarray:
+        """Sentences → (N, 384) mean-pooled states of the adapted encoder."""
         return self.model.embed(list(texts))
+
+    __call__ = extract
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         return self.model.probabilities(features)
 
 
+@register_extractor
 @dataclass
-class VoiceExtractor(_Extractor):
+class VoiceExtractor(FeatureExtractor):
     """Prosodic and MFCC statistics of a span (see extract/voice.py), 33-d."""
 
     config: VoiceConfig = field(default_factory=VoiceConfig)
     name: ClassVar[str] = "voice-prosody"
     version: ClassVar[str] = "1"
     modality: ClassVar[str] = "voice"
-    dim: ClassVar[int] = len(PROSODY_NAMES) + 2 * 13
+    config_type: ClassVar[type] = VoiceConfig
+    sources: ClassVar[tuple[str, ...]] = ("unlock_feeling.extract.voice",)
 
-    def __call__(self, clip: np.ndarray, text: str = "") -> tuple[np.ndarray, dict[str, float]]:
+    @property
+    def dim(self) -> int:
+        return len(PROSODY_NAMES) + 2 * self.config.n_mfcc
+
+    def extract(self, clip: np.ndarray, text: str = "") -> tuple[np.ndarray, dict[str, float]]:
+        """16 kHz samples (+ their transcript, for the speaking rate) → (vector, prosody by name)."""
         f = voice_features(clip, text, self.config)
         return f.vector, f.prosody
 
+    __call__ = extract
 
+
+@register_extractor
 @dataclass
-class FaceExtractor(_Extractor):
+class FaceExtractor(FeatureExtractor):
     """Largest face per sampled frame → expression probabilities and face-api embedding, pooled.
 
     Vector layout: 7 probabilities (LABELS order) | 256-d embedding | frames with a face |
@@ -135,7 +199,20 @@ class FaceExtractor(_Extractor):
     name: ClassVar[str] = "face-expression"
     version: ClassVar[str] = "1"
     modality: ClassVar[str] = "face"
-    dim: ClassVar[int] = len(LABELS) + FACE_EMBEDDING + 2
+    config_type: ClassVar[type] = FaceFeatureConfig
+    sources: ClassVar[tuple[str, ...]] = ("unlock_feeling.extract.face", "unlock_feeling.extract.face_detect",
+                                          "unlock_feeling.extract.face_expression")
+
+    @property
+    def dim(self) -> int:
+        return len(LABELS) + FACE_EMBEDDING + 2
+
+    def models(self) -> dict[str, str]:
+        from unlock_feeling.models.registry import spec
+
+        names = ["blazeface-short-range", "faceapi-expression"]  # face-api also gives the embedding
+        names += ["fer-mini-xception"] if self.config.expression in ("fer", "ensemble") else []
+        return {n: spec(n).sha256 for n in names}
 
     @cached_property
     def analyzer(self) -> FaceAnalyzer:
@@ -166,8 +243,11 @@ class FaceExtractor(_Extractor):
         k = len(LABELS)
         return PooledFace(vector[:k], vector[k:k + FACE_EMBEDDING], int(vector[-2]), int(vector[-1]))
 
-    def __call__(self, frames: Sequence[FrameFace]) -> np.ndarray:
+    def extract(self, frames: Sequence[FrameFace]) -> np.ndarray:
+        """Scored frames of a span (see `frames`) → the pooled vector (empty without a face)."""
         return self.to_vector(pool(frames))
+
+    __call__ = extract
 
     def describe(self, frames: Sequence[FrameFace]) -> tuple[np.ndarray, dict[str, Any]]:
         """The vector and, as stored metadata, where the face that counted most is
@@ -185,4 +265,3 @@ class FaceExtractor(_Extractor):
         return self.describe(self.frames([(0.0, load_image(path))]))
 
 
-EXTRACTORS = {cls.name: cls for cls in (TextExtractor, VoiceExtractor, FaceExtractor)}

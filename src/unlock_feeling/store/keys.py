@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -40,6 +41,20 @@ def config_hash(config: Any, ignore: tuple[str, ...] = RUN_TIME_ONLY) -> str:
     """Hash of the settings that change the output: `ignore`d keys are dropped at any depth."""
     payload = json.dumps(_without(config, ignore), sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=64)
+def source_hash(modules: tuple[str, ...]) -> str:
+    """Short sha256 of the source code of `modules`: features computed by other code get other keys."""
+    import importlib.util
+
+    h = hashlib.sha256()
+    for name in modules:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.origin:
+            raise ValueError(f"no source for module {name}")
+        h.update(Path(spec.origin).read_bytes())
+    return h.hexdigest()[:12]
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,15 @@ from pathlib import Path
 import numpy as np
 
 from unlock_feeling.errors import UserInputError
-from unlock_feeling.extract.registry import FaceExtractor, TextExtractor, VoiceExtractor
+from unlock_feeling.extract.registry import extractor_for
 from unlock_feeling.labels import LABELS, MODALITIES
 
-EXTRACTOR_NAMES = {"text": TextExtractor.name, "voice": VoiceExtractor.name, "face": FaceExtractor.name}
-DIMS = {"text": TextExtractor.dim, "voice": VoiceExtractor.dim, "face": FaceExtractor.dim}
+
+
+def default_dims() -> dict[str, int]:
+    """Vector sizes of the registered extractors with default settings (a store's own vectors
+    decide the actual sizes)."""
+    return {m: extractor_for(m)().dim for m in MODALITIES}
 
 
 @dataclass
@@ -92,7 +96,7 @@ def build_matrix(store_root: Path, datasets: list[str] | None = None) -> Feature
                 if key:
                     rows.setdefault(key, []).append(i)
             mask = np.zeros(n, bool)
-            for keys, vectors in store.iter_vectors(EXTRACTOR_NAMES[m]):
+            for keys, vectors in store.iter_vectors(extractor_for(m).name):
                 for key, vec in zip(keys, vectors):
                     targets = rows.get(key)
                     if targets and vec.size == dims[m]:
@@ -109,29 +113,30 @@ def build_matrix(store_root: Path, datasets: list[str] | None = None) -> Feature
 
 def _stored_dim(store, modality: str) -> int:  # type: ignore[no-untyped-def]
     """Vector size of a modality's stored features (the registered default when none is stored)."""
-    for _, vectors in store.iter_vectors(EXTRACTOR_NAMES[modality]):
+    for _, vectors in store.iter_vectors(extractor_for(modality).name):
         if vectors.size:
             return int(vectors.shape[1])
-    return DIMS[modality]
+    return default_dims()[modality]
 
 
 def synthetic_matrix(n: int, seed: int = 0, folder: Path | None = None) -> FeatureMatrix:
     """Random class-dependent features (for the training benchmark only)."""
     rng = np.random.default_rng(seed)
+    dims = default_dims()
     labels = rng.integers(0, len(LABELS), n)
     features: dict[str, np.ndarray] = {}
     present: dict[str, np.ndarray] = {}
     for m in MODALITIES:
-        centres = rng.normal(size=(len(LABELS), DIMS[m])).astype(np.float32)
+        centres = rng.normal(size=(len(LABELS), dims[m])).astype(np.float32)
         arr: np.ndarray
         if folder is not None:
-            arr = np.lib.format.open_memmap(folder / f"{m}.npy", mode="w+", dtype=np.float32, shape=(n, DIMS[m]))
+            arr = np.lib.format.open_memmap(folder / f"{m}.npy", mode="w+", dtype=np.float32, shape=(n, dims[m]))
         else:
-            arr = np.empty((n, DIMS[m]), np.float32)
+            arr = np.empty((n, dims[m]), np.float32)
         for i in range(0, n, 65536):
             j = min(n, i + 65536)
-            arr[i:j] = centres[labels[i:j]] + rng.normal(scale=3.0, size=(j - i, DIMS[m])).astype(np.float32)
+            arr[i:j] = centres[labels[i:j]] + rng.normal(scale=3.0, size=(j - i, dims[m])).astype(np.float32)
         features[m], present[m] = arr, rng.random(n) > 0.1
     splits = np.where(rng.random(n) < 0.9, "train", "val")
     return FeatureMatrix(features, present, labels, splits, np.array([""] * n), np.arange(n).astype(str),
-                         json.dumps({"synthetic": True}), dict(DIMS))
+                         json.dumps({"synthetic": True}), dims)
