@@ -24,6 +24,7 @@ from _media import talking_video  # noqa: E402
 
 from unlock_feeling.media import load_audio, probe  # noqa: E402
 from unlock_feeling.pipeline import AnalyzeOptions, Analyzer  # noqa: E402
+from unlock_feeling.segment.asr import AsrConfig  # noqa: E402
 
 STAGES = ("decode", "vad", "asr", "speakers", "text", "face", "voice", "fuse")
 
@@ -54,7 +55,7 @@ def main() -> None:
         cold = time.perf_counter() - t0
         runs = [timed_analyze(analyzer, video) for _ in range(2)]
         total, stages, rows = min(runs, key=lambda r: r[0])
-        greedy = Analyzer(AnalyzeOptions(beam_size=1))
+        greedy = Analyzer(AnalyzeOptions(asr=AsrConfig(beam_size=1)))
         timed_analyze(greedy, video)
         greedy_total, greedy_stages, _ = timed_analyze(greedy, video)
 

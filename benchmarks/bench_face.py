@@ -17,7 +17,7 @@ import skimage.data
 sys.path.insert(0, str(Path(__file__).parent))
 from _doc import machine, write_section  # noqa: E402
 
-from unlock_feeling.extract.face import FaceAnalyzer, FaceConfig  # noqa: E402
+from unlock_feeling.extract.face import FaceAnalyzer, FaceFeatureConfig  # noqa: E402
 
 
 def rate(analyzer: FaceAnalyzer, frames: list[tuple[float, np.ndarray]], batch: int) -> float:
@@ -37,7 +37,7 @@ def main() -> None:
              "640×360 with one face; BlazeFace short + full range, crop, expression model(s), 2 threads.", "",
              "| expression model | faces/s, one at a time | faces/s, batches of 16 |", "|---|---:|---:|"]
     for model in ("faceapi", "fer", "ensemble"):
-        analyzer = FaceAnalyzer(FaceConfig(model=model))
+        analyzer = FaceAnalyzer(FaceFeatureConfig(expression=model))
         analyzer.frames(frames[:4])  # load and warm up
         lines.append(f"| {model} | {rate(analyzer, frames, 1):.0f} | {rate(analyzer, frames, 16):.0f} |")
     lines += ["", "At the default 5 frames per second of speech, the ensemble needs well under 0.1 s per second "

@@ -156,7 +156,7 @@ def _pyfeat_images() -> Path | None:
 def face_section() -> list[str]:
     import skimage.data
 
-    from unlock_feeling.extract.face import FaceAnalyzer, FaceConfig
+    from unlock_feeling.extract.face import FaceAnalyzer, FaceFeatureConfig
     from unlock_feeling.media.decode import load_image
 
     labelled: list[tuple[str, np.ndarray, str]] = [("scikit-image astronaut", skimage.data.astronaut(), "happy")]
@@ -175,7 +175,7 @@ def face_section() -> list[str]:
              "is trained on its author's data (no public accuracy), fer's mini-Xception scores ~66 % on FER2013.",
              "", "| photo | true | face-api | fer | ensemble (shipped) | ensemble, margin 0.1 | ensemble, margin 0.3 |",
              "|---|---|---|---|---|---|---|"]
-    analyzers = {(m, margin): FaceAnalyzer(FaceConfig(model=m, margin=margin))
+    analyzers = {(m, margin): FaceAnalyzer(FaceFeatureConfig(expression=m, margin=margin))
                  for m in ("faceapi", "fer", "ensemble") for margin in (0.1, 0.2, 0.3)}
     correct: dict[str, int] = {}
     for name, image, truth in labelled:

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from unlock_feeling.extract.face import FaceFeatureConfig
 from unlock_feeling.labels import LABELS
 from unlock_feeling.result import COLUMNS
 
@@ -129,7 +130,7 @@ def test_video_without_audio_uses_windows(analyzer, media):
 def test_korean_video_with_forced_language(media):
     from unlock_feeling.pipeline import analyze
 
-    df = analyze(media["video_ko"], language="ko", fps=2)
+    df = analyze(media["video_ko"], language="ko", face=FaceFeatureConfig(fps=2))
     assert (df["language"] == "ko").all() and all(_HANGUL.search(t) for t in df["text"]), list(df["text"])
     assert df["face_happy"].iloc[0] > 0.5
     assert (df["face_frames"] >= 1).all()
@@ -142,7 +143,7 @@ def test_face_model_choices(media):
     columns = [f"face_{label}" for label in LABELS]
     readings = {}
     for model in ("faceapi", "fer", "ensemble"):
-        row = analyze(media["image"], face_model=model).iloc[0]
+        row = analyze(media["image"], face=FaceFeatureConfig(expression=model)).iloc[0]
         assert row["emotion"] == "happy", model
         readings[model] = row[columns].to_numpy(float)
     # a clear smile: every model is sure, so the readings differ only a little, but an ignored

@@ -29,9 +29,9 @@ def test_one_registered_extractor_per_modality():
 
 
 def test_keys_ignore_threads_and_follow_the_config():
-    a = FaceExtractor(FaceFeatureConfig(threads=1)).key("abc", 0, 1)
-    assert a == FaceExtractor(FaceFeatureConfig(threads=8)).key("abc", 0, 1)
-    assert TextExtractor(TextFeatureConfig(threads=1)).text_key("hi") == TextExtractor(TextFeatureConfig(threads=4)).text_key("hi")
+    a = FaceExtractor(FaceFeatureConfig(), threads=1).key("abc", 0, 1)
+    assert a == FaceExtractor(FaceFeatureConfig(), threads=8).key("abc", 0, 1)
+    assert TextExtractor(threads=1).text_key("hi") == TextExtractor(threads=4).text_key("hi")
     assert a != FaceExtractor(FaceFeatureConfig(fps=2)).key("abc", 0, 1)
     assert a != FaceExtractor().key("abc", 0, 1.5) and a != FaceExtractor().key("abd", 0, 1)
 

@@ -58,10 +58,10 @@ def test_config_hash_ignores_run_time_settings_at_any_depth():
     from unlock_feeling.segment.asr import AsrConfig
     from unlock_feeling.store.keys import config_hash
 
-    a = {"asr": AsrConfig(threads=1), "window": 2.0}
-    assert config_hash(a) == config_hash({"asr": AsrConfig(threads=8), "window": 2.0})
-    assert config_hash(a) != config_hash({"asr": AsrConfig(threads=1, beam_size=1), "window": 2.0})
-    assert config_hash(a) != config_hash({"asr": AsrConfig(threads=1), "window": 3.0})
+    a = {"asr": {"config": AsrConfig(), "threads": 1}, "window": 2.0}
+    assert config_hash(a) == config_hash({"asr": {"config": AsrConfig(), "threads": 8}, "window": 2.0})
+    assert config_hash(a) != config_hash({"asr": {"config": AsrConfig(beam_size=1), "threads": 1}, "window": 2.0})
+    assert config_hash(a) != config_hash({"asr": {"config": AsrConfig(), "threads": 1}, "window": 3.0})
 
 
 @pytest.mark.parametrize("order", [None, ("text", "voice", "face")])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import replace
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -15,6 +14,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from unlock_feeling.errors import ModelError, UserInputError
+from unlock_feeling.config import Engine, ExpressionModel, Language
 from unlock_feeling.datasets.base import SPLITS
 from unlock_feeling.labels import LABELS
 from unlock_feeling.progress import STAGE_BY_NAME
@@ -41,18 +41,6 @@ class _Command(typer.core.TyperCommand):
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Per-utterance emotion (happy, surprise, neutral, fear, disgust, angry, sad) "
                        "from what is said, how the face looks and how the voice sounds.")
-
-class Language(str, Enum):
-    auto = "auto"
-    ko = "ko"
-    en = "en"
-
-
-class FaceModelChoice(str, Enum):
-    ensemble = "ensemble"
-    faceapi = "faceapi"
-    fer = "fer"
-
 
 def _fail(message: str, code: int, debug: bool) -> None:
     """One line on stderr and exit `code`; with --debug, re-raise the exception being handled."""
@@ -95,11 +83,11 @@ def analyze(
     paths: Annotated[list[str], typer.Argument(help="Video, audio, image or UTF-8 .txt files, folders or glob patterns.", show_default=False, metavar="FILE")],
     output_arg: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the table: .csv, .json or .parquet; a folder (ending in /) gets one CSV per input.", show_default=False)] = None,
     html_report: Annotated[Optional[Path], typer.Option("--html", help="Also write a self-contained HTML report.")] = None,
-    language: Annotated[Language, typer.Option(help="Spoken/written language; auto = Korean or English per utterance.")] = Language.auto,
+    language: Annotated[Language, typer.Option(help="Spoken/written language; auto = Korean or English per utterance.")] = "auto",
     window: Annotated[float, typer.Option(help="Window (s) for videos without speech.")] = 2.0,
     fps: Annotated[float, typer.Option(help="Frames per second sampled for the face.")] = 5.0,
     asr_model: Annotated[str, typer.Option(help="whisper-base (bundled), a CTranslate2 model directory, or a size name in the local cache.")] = "whisper-base",
-    face_model: Annotated[FaceModelChoice, typer.Option(help="Facial expression model.")] = FaceModelChoice.ensemble,
+    face_model: Annotated[ExpressionModel, typer.Option(help="Facial expression model.")] = "ensemble",
     beam_size: Annotated[int, typer.Option(min=1, help="ASR beam size (1 = greedy, a little faster).")] = 5,
     speakers: Annotated[bool, typer.Option("--speakers/--no-speakers", help="Speaker ids (S1, S2, ...) per utterance.")] = True,
     model: Annotated[Optional[Path], typer.Option(help="A fusion model trained with `unlock-feeling train`.")] = None,
@@ -129,11 +117,12 @@ def analyze(
             if not single:
                 raise UserInputError("--html takes a single input file")
             check_report_path(html_report)
-        options = AnalyzeOptions(language=language.value, window=window, fps=fps, asr_model=asr_model,
-                                 face_model=face_model.value, beam_size=beam_size, threads=threads, speakers=speakers,
-                                 model=str(model) if model else None, store=str(store) if store else None)
-        if text_model:
-            options = replace(options, text_model=str(text_model))
+        defaults = AnalyzeOptions()
+        options = AnalyzeOptions(
+            language=language, window=window, threads=threads, speakers=speakers, model=str(model) if model else None,
+            store=str(store) if store else None, asr=replace(defaults.asr, model=asr_model, beam_size=beam_size),
+            face=replace(defaults.face, fps=fps, expression=face_model),
+            text=replace(defaults.text, model=str(text_model)) if text_model else defaults.text)
         analyzer = Analyzer(options)
         if single and not per_file_dir:
             _analyze_one(analyzer, files[0], output, html_report, quiet, err)
@@ -313,11 +302,6 @@ def serve(
     uvicorn.run(app_, host=host, port=port, log_level="warning")
 
 
-class EngineChoice(str, Enum):
-    local = "local"
-    ray = "ray"
-
-
 def _require_torch() -> None:
     try:
         import torch  # noqa: F401
@@ -326,7 +310,7 @@ def _require_torch() -> None:
 
 
 _FLAGS = {"window": "--window", "fps": "--fps", "beam_size": "--beam-size", "threads": "--threads",
-          "language": "--language"}
+          "language": "--language", "face_model": "--face-model"}
 
 
 def _cli_message(e: Exception) -> str:
@@ -363,7 +347,7 @@ def extract(
     format: Annotated[str, typer.Option("--format", "-f", help="aihub-speech, aihub-video, kemdy, meld or manifest.")],
     store: Annotated[Path, typer.Option(help="Feature store directory (created if missing).")],
     name: Annotated[Optional[str], typer.Option(help="Dataset name in the store (default: the format).")] = None,
-    engine: Annotated[EngineChoice, typer.Option(help="local process pool or Ray.")] = EngineChoice.local,
+    engine: Annotated[Engine, typer.Option(help="local process pool or Ray.")] = "local",
     workers: Annotated[int, typer.Option(min=1, help="Worker processes (local) or CPUs (Ray).")] = 1,
     ray_address: Annotated[Optional[str], typer.Option(help="Address of a running Ray cluster.")] = None,
     fps: Annotated[float, typer.Option(help="Face frames per second for clips.")] = 5.0,
@@ -385,7 +369,7 @@ def extract(
                       TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err,
                       transient=True) as bar:
             task = bar.add_task("extract", total=len(samples))
-            summary = extract_dataset(samples, store, name or format, config, engine.value, workers, ray_address,
+            summary = extract_dataset(samples, store, name or format, config, engine, workers, ray_address,
                                       lambda done, total: bar.update(task, completed=done, total=total))
         Console().print(summary.line(), highlight=False)
 

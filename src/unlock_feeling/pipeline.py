@@ -8,18 +8,20 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, get_args
 
 import numpy as np
 
+from unlock_feeling.config import ExpressionModel, Language, to_dict
 from unlock_feeling.errors import ModelError, UserInputError
-from unlock_feeling.extract.face import ExpressionModel, PooledFace
-from unlock_feeling.extract.registry import FaceExtractor, FaceFeatureConfig, TextExtractor, TextFeatureConfig, VoiceExtractor
+from unlock_feeling.extract.face import FaceFeatureConfig, PooledFace
+from unlock_feeling.extract.registry import FaceExtractor, TextExtractor, TextFeatureConfig, VoiceExtractor
 from unlock_feeling.extract.utterance import Extractors, FeatureCache, MediaSource, Span, SpanFeatures, compute_features
-from unlock_feeling.progress import Progress, no_progress
+from unlock_feeling.extract.voice import VoiceConfig
 from unlock_feeling.fuse.late import late_fusion
 from unlock_feeling.labels import MODALITIES
 from unlock_feeling.media.decode import SAMPLE_RATE, MediaInfo, probe
+from unlock_feeling.progress import Progress, no_progress
 from unlock_feeling.result import AnalysisInfo, UtteranceResult, to_frame
 from unlock_feeling.segment.asr import LANGUAGES, AsrConfig, Transcriber
 from unlock_feeling.segment.speakers import SpeakerConfig, SpeakerEncoder, cluster
@@ -29,8 +31,8 @@ from unlock_feeling.store.keys import FeatureKey, config_hash
 if TYPE_CHECKING:
     import pandas as pd
 
-    from unlock_feeling.store.parquet import FeatureStore
     from unlock_feeling.fuse.model import FusionModel
+    from unlock_feeling.store.parquet import FeatureStore
 
 MAX_TEXT_BYTES = 20_000_000
 SEGMENTER = ("segment-whisper", "2")
@@ -39,36 +41,35 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 
 @dataclass(frozen=True)
 class AnalyzeOptions:
-    language: Literal["auto", "ko", "en"] = "auto"
+    """Every setting of an analysis: a few top-level ones and one config per stage (each extractor
+    owns its config type). `threads` is run-time only: it never changes a result or a cache key."""
+
+    language: Language = "auto"
     """Spoken/written language; `auto` chooses Korean or English per utterance."""
     window: float = 2.0
     """Window length (s) for videos without speech (face only)."""
-    fps: float = 5.0
-    """Frames per second sampled for the face within each utterance."""
-    max_frames: int = 60
-    """At most this many frames per utterance (evenly spread)."""
-    asr_model: str = "whisper-base"
-    face_model: ExpressionModel = "ensemble"
-    beam_size: int = 5
-    """ASR beam size: 5 had the lower word error rate at a small cost (docs/accuracy.md, docs/benchmarks.md)."""
-    batch_size: int = 8
-    threads: int = 2
-    max_side: int = 640
-    """Frames are downscaled to this longest side before face detection."""
-    vad: VadConfig = field(default_factory=VadConfig)
     speakers: bool = True
     """Give utterances speaker ids (S1, S2, ...) from voice embeddings."""
-    speaker: SpeakerConfig = field(default_factory=SpeakerConfig)
+    threads: int = 2
+    """CPU threads per model."""
     model: str | None = None
     """A fusion model trained with `unlock-feeling train` (directory); None = late fusion."""
-    text_model: str = "text-emotion-e5"
-    """The text-emotion model: the bundled one, or a file written by `unlock-feeling train-text`."""
     store: str | None = None
     """A feature store directory used as a cache: analysing the same file twice recomputes nothing."""
+    asr: AsrConfig = field(default_factory=AsrConfig)
+    """Speech recognition (`asr.languages` is set from `language`)."""
+    vad: VadConfig = field(default_factory=VadConfig)
+    speaker: SpeakerConfig = field(default_factory=SpeakerConfig)
+    text: TextFeatureConfig = field(default_factory=TextFeatureConfig)
+    face: FaceFeatureConfig = field(default_factory=FaceFeatureConfig)
+    voice: VoiceConfig = field(default_factory=VoiceConfig)
 
     def __post_init__(self) -> None:
-        if self.language not in ("auto", "ko", "en"):
+        if self.language not in get_args(Language):
             raise UserInputError(f"language must be auto, ko or en, not {self.language!r}", "language")
+        if self.face.expression not in get_args(ExpressionModel):
+            raise UserInputError(f"face expression model must be one of {', '.join(get_args(ExpressionModel))}, "
+                                 f"not {self.face.expression!r}", "face_model")
         for name, value, low, high in option_limits(self):
             if not low <= value <= high:  # also rejects NaN
                 raise UserInputError(f"{name} must be between {low:g} and {high:g}, not {value:g}", name)
@@ -76,22 +77,14 @@ class AnalyzeOptions:
 
 def option_limits(o: AnalyzeOptions) -> list[tuple[str, float, float, float]]:
     """(name, value, lowest, highest) of every numeric option: the work per file stays bounded."""
-    return [("window", o.window, 0.5, 600.0), ("fps", o.fps, 0.1, 30.0), ("max_frames", o.max_frames, 1, 600),
-            ("beam_size", o.beam_size, 1, 10), ("batch_size", o.batch_size, 1, 64), ("threads", o.threads, 1, 64),
-            ("max_side", o.max_side, 64, 4096)]
+    return [("window", o.window, 0.5, 600.0), ("fps", o.face.fps, 0.1, 30.0),
+            ("max_frames", o.face.max_frames, 1, 600), ("beam_size", o.asr.beam_size, 1, 10),
+            ("batch_size", o.asr.batch_size, 1, 64), ("threads", o.threads, 1, 64),
+            ("max_side", o.face.max_side, 64, 4096)]
 
 
 def _span(u: Utterance) -> Span:
     return Span(u.start, u.end, u.text, speech=bool(u.text))
-
-
-def _plain(value: Any) -> Any:
-    """Options as JSON-friendly values (tuples become lists)."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _fusion_sha256(folder: Path) -> str:
@@ -124,11 +117,7 @@ class Analyzer:
     @cached_property
     def extractors(self) -> Extractors:
         o = self.options
-        return Extractors(
-            TextExtractor(TextFeatureConfig(model=o.text_model, threads=o.threads)),
-            VoiceExtractor(),
-            FaceExtractor(FaceFeatureConfig(expression=o.face_model, fps=o.fps, max_frames=o.max_frames,
-                                            max_side=o.max_side, threads=o.threads)))
+        return Extractors(TextExtractor(o.text, o.threads), VoiceExtractor(o.voice), FaceExtractor(o.face, o.threads))
 
     @property
     def text_extractor(self) -> TextExtractor:
@@ -145,12 +134,11 @@ class Analyzer:
     @cached_property
     def asr_config(self) -> AsrConfig:
         langs = LANGUAGES if self.options.language == "auto" else (self.options.language,)
-        return AsrConfig(model=self.options.asr_model, languages=langs, beam_size=self.options.beam_size,
-                         batch_size=self.options.batch_size, threads=self.options.threads)
+        return replace(self.options.asr, languages=langs)
 
     @cached_property
     def transcriber(self) -> Transcriber:
-        return Transcriber(self.asr_config)
+        return Transcriber(self.asr_config, self.options.threads)
 
     @cached_property
     def store(self) -> "FeatureStore | None":
@@ -208,7 +196,7 @@ class Analyzer:
 
         from unlock_feeling import __version__
 
-        return AnalysisInfo(__version__, _plain(asdict(self.options)),
+        return AnalysisInfo(__version__, to_dict(self.options),
                             {e.name: e.signature() for e in self.extractors.all()}, self._models(), list(sources),
                             datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
 
@@ -217,12 +205,12 @@ class Analyzer:
 
         known = {m.name: m.sha256 for m in MODELS}
         o = self.options
-        names = [o.asr_model, "silero-vad-v6", "multilingual-e5-small-q4", "blazeface-short-range"]
-        names += {"ensemble": ["faceapi-expression", "fer-mini-xception"], "faceapi": ["faceapi-expression"],
-                  "fer": ["faceapi-expression", "fer-mini-xception"]}[o.face_model]
-        names += ["speaker-ge2e"] if o.speakers else []
+        names = [o.asr.model, "silero-vad-v6"] + (["speaker-ge2e"] if o.speakers else [])
         models = {n: known.get(n, "") for n in names}
-        models[o.text_model if o.text_model in known else Path(o.text_model).name] = self.extractors.text.model_sha256
+        for ex in self.extractors.all():
+            models.update(ex.models())
+        text = models.pop("text")  # the text model by its own name
+        models[o.text.model if o.text.model in known else Path(o.text.model).name] = text
         if o.model:
             models[f"fusion:{Path(o.model).name}"] = _fusion_sha256(Path(o.model))
         return models
@@ -386,7 +374,8 @@ def analyze(path: str | Path, options: AnalyzeOptions | None = None, *,
             progress: Progress | None = None, **overrides: Any) -> "pd.DataFrame":
     """Analyse one file (video, audio, image or UTF-8 .txt) → one row per utterance.
 
-    Keyword overrides are AnalyzeOptions fields, e.g. ``analyze("a.mp4", language="ko", fps=2)``.
+    Keyword overrides are AnalyzeOptions fields, e.g. ``analyze("a.mp4", language="ko")`` or
+    ``analyze("a.mp4", face=FaceFeatureConfig(fps=2))``.
     """
     opts = replace(options or AnalyzeOptions(), **overrides)
     return Analyzer(opts).analyze(path, progress)

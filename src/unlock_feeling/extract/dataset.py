@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 
+from unlock_feeling.config import Engine, from_dict, to_dict
 from unlock_feeling.datasets.base import Sample
 from unlock_feeling.errors import UserInputError
 from unlock_feeling.labels import MODALITIES
@@ -25,7 +26,6 @@ from unlock_feeling.extract.registry import FaceExtractor, FaceFeatureConfig, Te
 from unlock_feeling.extract.utterance import Extractors, FeatureCache, MediaSource, Span, SpanFeatures, compute_features
 from unlock_feeling.extract.voice import VoiceConfig
 
-Engine = Literal["local", "ray"]
 SAMPLE_COLUMNS = ("id", "path", "label", "text", "speaker", "split", "start", "end", "dataset", "source_label")
 
 
@@ -37,13 +37,11 @@ class ExtractConfig:
     chunk_size: int = 32
 
     def to_json(self) -> str:
-        return json.dumps({"text": asdict(self.text), "voice": asdict(self.voice), "face": asdict(self.face)},
-                          sort_keys=True)
+        return json.dumps(to_dict(self), sort_keys=True)
 
     @classmethod
     def from_json(cls, raw: str) -> "ExtractConfig":
-        d = json.loads(raw)
-        return cls(TextFeatureConfig(**d["text"]), VoiceConfig(**d["voice"]), FaceFeatureConfig(**d["face"]))
+        return from_dict(cls, json.loads(raw))
 
     def signature(self) -> str:
         """Names, versions and config hashes of the extractors (what a trained model depends on)."""

@@ -5,24 +5,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
 
 import numpy as np
 
 from unlock_feeling.extract.face_detect import FaceBox, FaceDetector
 from unlock_feeling.extract.face_expression import FaceApiExpression, FerExpression
+from unlock_feeling.config import ExpressionModel
 from unlock_feeling.labels import LABELS
 
-ExpressionModel = Literal["ensemble", "faceapi", "fer"]
-
-
 @dataclass(frozen=True)
-class FaceConfig:
-    model: ExpressionModel = "ensemble"
-    min_score: float = 0.5
+class FaceFeatureConfig:
+    """The face stage's settings (the one config of FaceExtractor and FaceAnalyzer)."""
+
+    expression: ExpressionModel = "ensemble"
+    fps: float = 5.0
+    """Frames per second sampled within each utterance."""
+    max_frames: int = 60
+    """At most this many frames per utterance (evenly spread)."""
     margin: float = 0.2
     """Extra border around the detected box, as a fraction of its size, on each side."""
-    threads: int = 2
+    min_score: float = 0.5
+    max_side: int = 640
+    """Frames are downscaled to this longest side before face detection."""
 
 
 @dataclass(frozen=True)
@@ -89,19 +93,21 @@ def pool(frames: Sequence[FrameFace]) -> PooledFace:
 
 @dataclass
 class FaceAnalyzer:
-    config: FaceConfig = FaceConfig()
+    config: FaceFeatureConfig = FaceFeatureConfig()
+    threads: int = 2
+    """CPU threads per model (run-time only: never part of a feature's key)."""
 
     @cached_property
     def detector(self) -> FaceDetector:
-        return FaceDetector(min_score=self.config.min_score, threads=self.config.threads)
+        return FaceDetector(min_score=self.config.min_score, threads=self.threads)
 
     @cached_property
     def faceapi(self) -> FaceApiExpression:
-        return FaceApiExpression(self.config.threads)
+        return FaceApiExpression(self.threads)
 
     @cached_property
     def fer(self) -> FerExpression:
-        return FerExpression(self.config.threads)
+        return FerExpression(self.threads)
 
     def frames(self, timed_images: Sequence[tuple[float, np.ndarray]]) -> list[FrameFace]:
         """Detect and score the largest face of each (time, RGB image)."""
@@ -114,9 +120,9 @@ class FaceAnalyzer:
             return []
         crops = [c for _, _, c, _ in found]
         probs, emb = self.faceapi.run(crops)
-        if self.config.model == "fer":
+        if self.config.expression == "fer":
             probs = self.fer(crops)
-        elif self.config.model == "ensemble":
+        elif self.config.expression == "ensemble":
             probs = (probs + self.fer(crops)) / 2.0
         sizes = {t: (image.shape[1], image.shape[0]) for t, image in timed_images}
         return [FrameFace(t, box, p, e, n, sizes[t]) for (t, box, _, n), p, e in zip(found, probs, emb)]

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
-from unlock_feeling.extract.face import ExpressionModel, FaceAnalyzer, FaceConfig, FrameFace, PooledFace, pool
+from unlock_feeling.extract.face import FaceAnalyzer, FaceFeatureConfig, FrameFace, PooledFace, pool
 from unlock_feeling.extract.text import TextEmotionModel
 from unlock_feeling.extract.voice import PROSODY_NAMES, VoiceConfig, voice_features
 from unlock_feeling.labels import LABELS
@@ -29,19 +29,7 @@ FACE_EMBEDDING = 256
 @dataclass(frozen=True)
 class TextFeatureConfig:
     model: str = "text-emotion-e5"
-    """A registered text-emotion model or the path of one trained by tools/train_text_model.py."""
-    threads: int = 2
-
-
-@dataclass(frozen=True)
-class FaceFeatureConfig:
-    expression: ExpressionModel = "ensemble"
-    fps: float = 5.0
-    max_frames: int = 60
-    margin: float = 0.2
-    min_score: float = 0.5
-    max_side: int = 640
-    threads: int = 2
+    """The bundled text-emotion model, or a file written by `unlock-feeling train-text`."""
 
 
 class FeatureExtractor(ABC):
@@ -57,6 +45,8 @@ class FeatureExtractor(ABC):
     sources: ClassVar[tuple[str, ...]]
     """Modules whose code defines the features: a change to any of them changes the keys."""
     config: Any
+    threads: int
+    """CPU threads (run-time only: never part of a key)."""
 
     @property
     @abstractmethod
@@ -110,6 +100,7 @@ class TextExtractor(FeatureExtractor):
     `text_*` probabilities. Keyed by the text's sha256 and the model file's sha256."""
 
     config: TextFeatureConfig = field(default_factory=TextFeatureConfig)
+    threads: int = 2
     name: ClassVar[str] = "text-emotion-e5"
     version: ClassVar[str] = "2"
     modality: ClassVar[str] = "text"
@@ -169,6 +160,7 @@ class VoiceExtractor(FeatureExtractor):
     """Prosodic and MFCC statistics of a span (see extract/voice.py), 33-d."""
 
     config: VoiceConfig = field(default_factory=VoiceConfig)
+    threads: int = 1
     name: ClassVar[str] = "voice-prosody"
     version: ClassVar[str] = "1"
     modality: ClassVar[str] = "voice"
@@ -196,6 +188,7 @@ class FaceExtractor(FeatureExtractor):
     most faces in one frame. Empty when no frame had a face."""
 
     config: FaceFeatureConfig = field(default_factory=FaceFeatureConfig)
+    threads: int = 2
     name: ClassVar[str] = "face-expression"
     version: ClassVar[str] = "1"
     modality: ClassVar[str] = "face"
@@ -216,8 +209,7 @@ class FaceExtractor(FeatureExtractor):
 
     @cached_property
     def analyzer(self) -> FaceAnalyzer:
-        c = self.config
-        return FaceAnalyzer(FaceConfig(model=c.expression, min_score=c.min_score, margin=c.margin, threads=c.threads))
+        return FaceAnalyzer(self.config, self.threads)
 
     def sample_times(self, start: float, end: float) -> list[float]:
         """Frame times inside [start, end]: `fps` per second, evenly spread, at most `max_frames`."""

@@ -30,8 +30,8 @@ class AsrConfig:
     (`medium`, `large-v3`, ...) that is already in the local Hugging Face cache."""
     languages: tuple[str, ...] = LANGUAGES
     beam_size: int = 5
+    """5 had the lower word error rate at a small cost (docs/accuracy.md, docs/benchmarks.md)."""
     batch_size: int = 8
-    threads: int = 2
     compute_type: str = "int8"
     no_speech_threshold: float = 0.6
     log_prob_threshold: float = -1.0
@@ -59,13 +59,15 @@ def _resolve_model(name: str) -> str:
 @dataclass
 class Transcriber:
     config: AsrConfig = AsrConfig()
+    threads: int = 2
+    """CPU threads (run-time only)."""
 
     @cached_property
     def model(self):  # type: ignore[no-untyped-def]
         from faster_whisper import WhisperModel
 
         return WhisperModel(_resolve_model(self.config.model), device="cpu",
-                            compute_type=self.config.compute_type, cpu_threads=self.config.threads)
+                            compute_type=self.config.compute_type, cpu_threads=self.threads)
 
     def transcribe(self, audio: np.ndarray, utterances: Sequence[Utterance],
                    progress: Callable[[int], None] | None = None) -> list[Utterance]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -11,11 +11,14 @@ from unlock_feeling.media.decode import SAMPLE_RATE
 
 @dataclass(frozen=True)
 class VadConfig:
+    """faster-whisper's VadOptions (same field names, passed through as they are), frozen and with
+    this project's defaults: 0.5 s of silence ends a span, a span is at most 20 s."""
+
     threshold: float = 0.5
-    min_speech_ms: int = 250
-    min_silence_ms: int = 500
-    max_utterance_s: float = 20.0
-    pad_ms: int = 200
+    min_speech_duration_ms: int = 250
+    min_silence_duration_ms: int = 500
+    max_speech_duration_s: float = 20.0
+    speech_pad_ms: int = 200
 
 
 @dataclass
@@ -38,14 +41,7 @@ def speech_spans(audio: np.ndarray, config: VadConfig = VadConfig()) -> list[Utt
     """Speech regions of 16 kHz mono audio as utterances (no text yet)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    options = VadOptions(
-        threshold=config.threshold,
-        min_speech_duration_ms=config.min_speech_ms,
-        min_silence_duration_ms=config.min_silence_ms,
-        max_speech_duration_s=config.max_utterance_s,
-        speech_pad_ms=config.pad_ms,
-    )
-    spans = get_speech_timestamps(audio, options, sampling_rate=SAMPLE_RATE)
+    spans = get_speech_timestamps(audio, VadOptions(**asdict(config)), sampling_rate=SAMPLE_RATE)
     return [Utterance(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in spans]
 
 

@@ -7,7 +7,6 @@ run in worker threads, off the event loop."""
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import time
@@ -25,13 +24,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from unlock_feeling.errors import ModelError, UserInputError
 from unlock_feeling.service.errors import ApiError, error_body
 from unlock_feeling.service.jobs import Job, JobStore, sqlite_path
+from unlock_feeling.service.options import form_values
 from unlock_feeling.service.upload import check_length, receive_upload, too_large
 from unlock_feeling.service.worker import WorkerPool
 
 _SAFE_SUFFIX = re.compile(r"^\.[a-z0-9]{1,5}$")
 _JOB_ID = re.compile(r"[0-9a-f]{32}")
-FORM_FIELDS = {"language": "auto", "fps": "5", "window": "2"}
-"""The upload form's option fields and their defaults (API names = AnalyzeOptions field names)."""
 
 
 @dataclass(frozen=True)
@@ -99,26 +97,6 @@ def _finished(service: Service, job_id: str) -> Job:
     return job
 
 
-def _options(fields: dict[str, str]) -> dict[str, Any]:
-    """Validated analysis options from the form fields (422 naming the field at fault)."""
-    from unlock_feeling.pipeline import AnalyzeOptions
-
-    values = {**FORM_FIELDS, **{k: v for k, v in fields.items() if k in FORM_FIELDS}}
-    options: dict[str, Any] = {"language": values["language"]}
-    for name in ("fps", "window"):
-        try:
-            options[name] = float(values[name])
-        except ValueError:
-            raise ApiError(422, f"{name} must be a number, not {values[name][:40]!r}", name) from None
-        if not math.isfinite(options[name]):
-            raise ApiError(422, f"{name} must be between its limits, not {values[name][:40]}", name)
-    try:
-        AnalyzeOptions(**options)
-    except UserInputError as e:
-        raise ApiError(422, str(e), e.parameter) from None
-    return options
-
-
 def _validate(path: Path, name: str) -> None:
     """Probe the content (not the extension); the message names the client's file."""
     from unlock_feeling.media.decode import probe
@@ -165,7 +143,7 @@ async def create(request: Request) -> dict[str, Any]:
             raise ApiError(422, "the upload has no `file` field", "file")
         if upload.size > limit:
             raise too_large(limit)
-        options = _options(upload.fields)
+        options = form_values(upload.fields)
         name = _display_name(upload.filename)
         await run_in_threadpool(_validate, upload.path, name)
     except BaseException:

@@ -76,7 +76,8 @@ class WorkerPool:
     def _process(self, job: Job, analyzers: dict) -> None:  # type: ignore[type-arg]
         import json
 
-        from unlock_feeling.pipeline import AnalyzeOptions, Analyzer
+        from unlock_feeling.pipeline import Analyzer
+        from unlock_feeling.service.options import analyze_options
 
         key = json.dumps(job.options, sort_keys=True)
         done_stages: set[str] = set()
@@ -101,7 +102,7 @@ class WorkerPool:
             self._running.add(job.id)
         try:
             if key not in analyzers:
-                analyzers[key] = Analyzer(AnalyzeOptions(**job.options))
+                analyzers[key] = Analyzer(analyze_options(job.options))
             df = analyzers[key].analyze(Path(job.media_path), progress)
             out = self.results / f"{job.id}.parquet"
             atomic_write(out, lambda tmp: df.assign(source=job.filename).to_parquet(tmp, index=False))
