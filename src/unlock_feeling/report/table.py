@@ -51,14 +51,20 @@ def _check_writable(p: Path) -> Path:
     return p
 
 
+def _umask() -> int:
+    """The process umask, read without changing it (os.umask would, for a moment, in every thread)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o022
+
+
 def publish(tmp: str, dest: Path) -> None:
     """Give the finished temporary file normal permissions (as open() would) and rename it into place."""
-    if dest.exists():
-        mode = dest.stat().st_mode & 0o777
-    else:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
+    mode = dest.stat().st_mode & 0o777 if dest.exists() else 0o666 & ~_umask()
     os.chmod(tmp, mode)
     os.replace(tmp, dest)
 
