@@ -27,3 +27,12 @@ def test_a_table_without_modality_columns_still_renders():
     df = _table("hello there", "clip.mp4").drop(columns=[f"text_{label}" for label in LABELS])
     page = render_html(df)
     assert "hello there" in page and "id='utterances'" in page
+
+
+def test_the_footer_records_what_produced_the_table():
+    df = _table("hello there", "clip.mp4")
+    assert "id='provenance'" not in render_html(df)  # nothing recorded, nothing claimed
+    df.attrs["unlock_feeling"] = {"version": "9.9.9", "created": "2026-11-28T12:00:00+00:00",
+                                  "models": {"whisper-base": "d01c3014881c9c6f0000"}, "options": {"language": "en"}}
+    page = render_html(df)
+    assert "id='provenance'" in page and "unlock-feeling 9.9.9" in page and "whisper-base <code>d01c3014881c</code>" in page
