@@ -89,6 +89,7 @@ def test_extract_train_evaluate_analyze(data, tmp_path):
     assert set(df["modalities"]) == {"text+face+voice"} or all("voice" in m for m in df["modalities"])
 
 
+@pytest.mark.slow
 def test_single_stage_training(data, tmp_path):
     store, model = tmp_path / "store", tmp_path / "single"
     cli("extract", data["manifest"], "--format", "manifest", "--store", store)
@@ -98,6 +99,7 @@ def test_single_stage_training(data, tmp_path):
     assert len(stages) == 1 and stages[0]["val_samples"] > 0
 
 
+@pytest.mark.slow
 def test_config_change_recomputes_only_that_extractor(data, tmp_path):
     store = tmp_path / "store"
     cli("extract", data["video"], "--format", "aihub-video", "--store", store, "--fps", "2")
@@ -193,6 +195,7 @@ def test_analyze_uses_the_store_as_cache(media, tmp_path):
     assert not _text_encoder_loaded(second_analyzer)  # the head ran on stored features
 
 
+@pytest.mark.slow
 def test_training_and_analysis_share_one_feature_path(media, tmp_path):
     """Features extracted for training are cache hits at analysis time, and vice versa: one path
     (extract/utterance.py) computes them, with the same keys."""
