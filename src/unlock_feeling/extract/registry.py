@@ -211,12 +211,24 @@ class FaceExtractor(FeatureExtractor):
     def analyzer(self) -> FaceAnalyzer:
         return FaceAnalyzer(self.config, self.threads)
 
+    def grid(self, start: float, end: float) -> list[float]:
+        """The file's frame grid inside [start, end): the centres of 1/fps cells. One grid for the
+        whole file, so that spans share their frames (a sentence's frames are a subset of its
+        speech span's, which is what lets faces be computed while speech is still being
+        recognised). A span shorter than a cell gets the cell holding its middle."""
+        fps = self.config.fps
+        first, last = int(np.ceil(start * fps - 0.5)), int(np.ceil(end * fps - 0.5)) - 1
+        if last < first:
+            first = last = int(np.floor((start + end) / 2 * fps))
+        return [round((k + 0.5) / fps, 3) for k in range(max(first, 0), max(last, 0) + 1)]
+
     def sample_times(self, start: float, end: float) -> list[float]:
-        """Frame times inside [start, end]: `fps` per second, evenly spread, at most `max_frames`."""
-        duration = max(end - start, 0.0)
-        n = int(min(self.config.max_frames, max(1, np.floor(duration * self.config.fps))))
-        step = duration / n
-        return [round(start + (k + 0.5) * step, 3) for k in range(n)]
+        """A span's frame times: its grid points, evenly thinned to at most `max_frames`."""
+        times = self.grid(start, end)
+        if len(times) > self.config.max_frames:
+            keep = np.linspace(0, len(times) - 1, self.config.max_frames).round().astype(int)
+            times = [times[i] for i in keep]
+        return times
 
     def frames(self, timed_images: Sequence[tuple[float, np.ndarray]]) -> list[FrameFace]:
         return self.analyzer.frames(timed_images)

@@ -138,15 +138,16 @@ class MediaSource:
 
 
 def compute_features(media: MediaSource | None, spans: Sequence[Span], ex: Extractors, cache: FeatureCache,
-                     report: Progress = no_progress) -> list[SpanFeatures]:
-    """The features of each span of one file (or of bare text when `media` is None)."""
+                     report: Progress = no_progress, scored: FrameResults | None = None) -> list[SpanFeatures]:
+    """The features of each span of one file (or of bare text when `media` is None); `scored`
+    frames (see `score_frames`) are reused instead of decoded again."""
     out = [SpanFeatures() for _ in spans]
     _text(spans, out, ex.text, cache, report)
     if media is not None and media.info.kind == "image":
         _image(media, out, ex.face, cache, report)
     elif media is not None:
         if media.info.has_video:
-            _faces(media, spans, out, ex.face, cache, report)
+            _faces(media, spans, out, ex.face, cache, report, scored)
         if media.info.has_audio:
             _voices(media, spans, out, ex.voice, cache, report)
     return out
@@ -191,35 +192,49 @@ def _image(media: MediaSource, out: list[SpanFeatures], ex: FaceExtractor, cache
             f.keys["face"] = key.id
 
 
+FrameResults = dict[float, "FrameFace | None"]
+"""Scored frames by time (None: no face in that frame)."""
+
+
+def score_frames(media: MediaSource, times: Sequence[float], ex: FaceExtractor,
+                 report: Progress = no_progress) -> FrameResults:
+    """Decode the frames at `times` (streaming) and score the largest face in each, in batches."""
+    wanted = sorted(set(times))
+    found: FrameResults = dict.fromkeys(wanted)
+    total, done, batch = len(wanted), 0, []
+    report("face", 0, total)
+
+    def score(batch: list[tuple[float, np.ndarray]]) -> int:
+        for frame in ex.frames(batch):
+            found[frame.time] = frame
+        return len(batch)
+
+    for t, image in iter_frames(media.info.path, wanted, ex.config.max_side):
+        batch.append((t, image))
+        if len(batch) >= FACE_BATCH:
+            done += score(batch)
+            batch = []
+            report("face", done, total)
+    score(batch)
+    report("face", total, total)
+    return found
+
+
 def _faces(media: MediaSource, spans: Sequence[Span], out: list[SpanFeatures], ex: FaceExtractor,
-           cache: FeatureCache, report: Progress) -> None:
+           cache: FeatureCache, report: Progress, scored: FrameResults | None = None) -> None:
+    """Pool each span's frames; frames already scored (`scored`, e.g. while speech was being
+    recognised) are reused, the others are decoded and scored now."""
     keys = [ex.key(media.content, s.start, s.end) for s in spans]
     hits = cache.get(keys)
     todo = [i for i, k in enumerate(keys) if k.id not in hits]
     if todo:
-        wanted: dict[float, list[int]] = {}
-        for i in todo:
-            for t in ex.sample_times(spans[i].start, spans[i].end):
-                wanted.setdefault(t, []).append(i)
-        per_span: dict[int, list[FrameFace]] = {i: [] for i in todo}
-        total, done, batch = len(wanted), 0, []
-        report("face", 0, total)
-
-        def score(batch: list[tuple[float, np.ndarray]]) -> int:
-            for frame in ex.frames(batch):
-                for i in wanted[frame.time]:
-                    per_span[i].append(frame)
-            return len(batch)
-
-        for t, image in iter_frames(media.info.path, list(wanted), ex.config.max_side):
-            batch.append((t, image))
-            if len(batch) >= FACE_BATCH:
-                done += score(batch)
-                batch = []
-                report("face", done, total)
-        score(batch)
-        report("face", total, total)
-        new: list[tuple[FeatureKey, np.ndarray, dict[str, Any]]] = [(keys[i], *ex.describe(per_span[i])) for i in todo]
+        times = {i: ex.sample_times(spans[i].start, spans[i].end) for i in todo}
+        known = dict(scored or {})
+        missing = sorted({t for ts in times.values() for t in ts if t not in known})
+        if missing or not known:
+            known.update(score_frames(media, missing, ex, report))
+        new: list[tuple[FeatureKey, np.ndarray, dict[str, Any]]] = [
+            (keys[i], *ex.describe([fr for t in times[i] if (fr := known.get(t)) is not None])) for i in todo]
         cache.put(ex.name, new)
         hits.update({k.id: (v, m) for k, v, m in new})
     for f, k in zip(out, keys):

@@ -6,7 +6,6 @@ probabilities."""
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,15 +14,14 @@ import numpy as np
 
 from unlock_feeling.errors import UserInputError
 from unlock_feeling.labels import LABELS, MODALITIES
+from unlock_feeling.models.ops import gelu
 
 LEGACY_ORDER = ("text", "voice", "face")
 """The fusion input order of checkpoints that do not record theirs."""
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
-    from scipy.special import erf
-
-    return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
+    return gelu(x)
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

@@ -69,24 +69,25 @@ def _open_header(path: Path) -> Iterator[Any]:
     size can be checked (and reported) before any pixel is decoded."""
     from PIL import Image
 
-    Image.init()
     with open(path, "rb") as fp:
         prefix = fp.read(16)
-        for fmt in Image.ID:
-            factory, accept = Image.OPEN[fmt]
-            result = not accept or accept(prefix)
-            if not result or isinstance(result, str):
-                continue
-            try:
-                fp.seek(0)
-                im = factory(fp, str(path))
-            except Exception:  # noqa: BLE001 - not this format
-                continue
-            try:
-                yield im
-            finally:
-                im.close()
-            return
+        for load_plugins in (Image.preinit, Image.init):  # the common formats first, as Image.open
+            load_plugins()
+            for fmt in list(Image.ID):
+                factory, accept = Image.OPEN[fmt]
+                result = not accept or accept(prefix)
+                if not result or isinstance(result, str):
+                    continue
+                try:
+                    fp.seek(0)
+                    im = factory(fp, str(path))
+                except Exception:  # noqa: BLE001 - not this format
+                    continue
+                try:
+                    yield im
+                finally:
+                    im.close()
+                return
         yield None
 
 
@@ -116,8 +117,6 @@ def _is_image(path: Path) -> tuple[int, int] | None:
 
 def probe(path: str | Path) -> MediaInfo:
     """Find out what an input is. Raises UserInputError with a one-line reason."""
-    import av
-
     p = Path(path)
     _check_file(p)
     if p.suffix.lower() in TEXT_SUFFIXES:
@@ -125,6 +124,8 @@ def probe(path: str | Path) -> MediaInfo:
     size = _is_image(p)
     if size is not None:
         return MediaInfo(p, "image", 0.0, False, True, size[0], size[1])
+    import av
+
     try:
         with av.open(str(p)) as container:
             audio = container.streams.audio

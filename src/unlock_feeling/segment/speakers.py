@@ -81,6 +81,10 @@ class SpeakerEncoder:
 
         return {k: v.astype(np.float32) for k, v in load_file(str(model_path("speaker-ge2e"))).items()}
 
+    def load(self) -> None:
+        """Load the weights now (otherwise on first use)."""
+        _ = self._w
+
     @staticmethod
     def _mel(wav: np.ndarray) -> np.ndarray:
         return mel_spectrogram(wav, SAMPLE_RATE, n_fft=400, hop=HOP, n_mels=40).T
