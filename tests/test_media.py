@@ -41,3 +41,22 @@ def test_upright_applies_phone_rotation():
     cw = upright(img, -90)
     assert cw.shape == (3, 2, 3) and cw[0, 1, 0] == 255
     assert upright(img, 180)[1, 2, 0] == 255
+
+
+def test_audio_buffer_grows_past_the_announced_length():
+    from unlock_feeling.media.decode import _Samples
+
+    buf = _Samples()
+    buf.reserve(10)
+    parts = [np.arange(i * 7, i * 7 + 7, dtype=np.float32) for i in range(5)]  # 35 samples > 10 reserved
+    for p in parts:
+        buf.append(p)
+    assert np.array_equal(buf.samples(), np.arange(35, dtype=np.float32))
+
+
+def test_decoded_audio_has_the_announced_length(tmp_path):
+    from synth import write_wav
+
+    tone = (0.1 * np.sin(np.arange(16000 * 3) / 16000 * 2 * np.pi * 220)).astype(np.float32)
+    audio = load_audio(write_wav(tmp_path / "tone.wav", tone))
+    assert len(audio) == len(tone) and np.abs(audio - tone).max() < 1e-3

@@ -171,6 +171,30 @@ def _truncated(path: str | Path, decoded: float) -> UserInputError:
     return UserInputError(f"{path}: file is truncated or corrupt after {decoded:.1f} s")
 
 
+class _Samples:
+    """A growing float32 buffer, allocated once at the length the file announces, so that an
+    hour of audio (230 MB) is never held twice (chunks and their concatenation)."""
+
+    def __init__(self) -> None:
+        self._data = np.zeros(0, np.float32)
+        self.size = 0
+
+    def reserve(self, n: int) -> None:
+        if n > len(self._data):
+            grown = np.empty(n, np.float32)
+            grown[:self.size] = self._data[:self.size]
+            self._data = grown
+
+    def append(self, chunk: np.ndarray) -> None:
+        if self.size + len(chunk) > len(self._data):  # longer than announced: grow by half
+            self.reserve(max(self.size + len(chunk), int(len(self._data) * 1.5) + SAMPLE_RATE))
+        self._data[self.size:self.size + len(chunk)] = chunk
+        self.size += len(chunk)
+
+    def samples(self) -> np.ndarray:
+        return self._data[:self.size]
+
+
 def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """Decode the first audio stream to mono float32 at `sample_rate`, streaming packet by packet.
 
@@ -178,31 +202,32 @@ def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     it announces: a cut-off download) is refused, never analysed in part without a word."""
     import av
 
-    chunks: list[np.ndarray] = []
+    buffer = _Samples()
     expected = 0.0
     broken = False
     try:
         with av.open(str(path)) as container:
             stream = container.streams.audio[0]
             expected = _stream_seconds(container, stream)
+            buffer.reserve(int(expected * sample_rate * 1.01) + sample_rate)
             resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
             try:
                 for frame in container.decode(stream):
                     for out in resampler.resample(frame):
-                        chunks.append(out.to_ndarray().reshape(-1))
+                        buffer.append(out.to_ndarray().reshape(-1))
             except av.error.FFmpegError:
-                if not chunks:
+                if not buffer.size:
                     raise
                 broken = True
             for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
+                buffer.append(out.to_ndarray().reshape(-1))
     except IndexError:
         raise UserInputError(f"{path}: has no audio stream") from None
     except Exception as e:  # noqa: BLE001
         raise UserInputError(f"{path}: cannot decode audio ({_short(e)})") from None
-    if not chunks:
+    if not buffer.size:
         raise UserInputError(f"{path}: audio stream is empty")
-    audio = np.concatenate(chunks).astype(np.float32, copy=False)
+    audio = buffer.samples()
     decoded = len(audio) / sample_rate
     if broken or (expected and decoded < expected - truncation_tolerance(expected)):
         raise _truncated(path, decoded)
