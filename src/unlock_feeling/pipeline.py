@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import math
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -120,6 +121,7 @@ class Analyzer:
 
     options: AnalyzeOptions = field(default_factory=AnalyzeOptions)
     _loader: "ThreadPoolExecutor | None" = field(default=None, init=False, repr=False)
+    _scorer: "ThreadPoolExecutor | None" = field(default=None, init=False, repr=False)
     _loading: "dict[str, Future[Any]]" = field(default_factory=dict, init=False, repr=False)
 
     def _preload(self, info: MediaInfo) -> None:
@@ -128,12 +130,18 @@ class Analyzer:
         if self.store is not None:
             return
         wanted: list[tuple[str, Callable[[], Any]]] = []
+        if info.has_audio:  # needed first: the recogniser
+            wanted.append(("asr", lambda: self.transcriber.model))
         if info.kind != "image":
             wanted.append(("text", lambda: self.extractors.text.model.encoder))
         if info.has_video:
             wanted.append(("face", self.extractors.face.analyzer.load))
         if info.has_audio and self.options.speakers:
             wanted.append(("speakers", lambda: self.speaker_encoder.load()))
+        if info.has_audio:
+            wanted.append(("voice", self.extractors.voice.warm_up))
+        if info.has_audio or info.has_video:
+            wanted.append(("pandas", lambda: importlib.import_module("pandas")))  # for the table
         todo = [(name, fn) for name, fn in wanted if name not in self._loading]
         if todo:
             from concurrent.futures import ThreadPoolExecutor
@@ -214,9 +222,17 @@ class Analyzer:
 
             def faces_meanwhile(speech: list[Utterance]) -> None:
                 """Score the speech spans' frames in the background while they are transcribed."""
-                if info.has_video and self._loader is not None:
+                if info.has_video and "face" in self._loading:
+                    from concurrent.futures import ThreadPoolExecutor
+
                     grid = sorted({t for u in speech for t in self.extractors.face.grid(u.start, u.end)})
-                    scoring.append(self._loader.submit(score_frames, media, grid, self.extractors.face, report))
+
+                    def score() -> FrameResults:
+                        self._loaded("face")  # the models, loaded by the loader thread
+                        return score_frames(media, grid, self.extractors.face, report)
+
+                    self._scorer = self._scorer or ThreadPoolExecutor(1, thread_name_prefix="unlock-feeling-faces")
+                    scoring.append(self._scorer.submit(score))
 
             if info.kind == "image":
                 import pandas  # noqa: F401 - the table needs it; imported while the models load
@@ -326,6 +342,7 @@ class Analyzer:
                     done[0] += n
                     report("asr", done[0], len(utterances))
 
+                self._loaded("asr")
                 utterances = self.transcriber.transcribe(wave, utterances, step)
                 if self.options.speakers:
                     self._speakers(wave, utterances, report)
