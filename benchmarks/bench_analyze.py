@@ -75,7 +75,8 @@ def main() -> None:
         "",
         f"Measured {dt.date.today().isoformat()} on {machine()} by `python benchmarks/bench_analyze.py`.",
         f"Input: generated {duration:.1f} s 1280×720 25 fps H.264/AAC video, espeak-ng English speech "
-        f"({rows} utterances found), one face in every frame. Defaults: whisper-base int8, beam 5, batch 8, "
+        f"({rows} utterances found), one face in every frame. Defaults: whisper-base int8, beam 5, "
+        f"batch {AsrConfig().batch_size}, "
         "face at 5 fps (ensemble), 2 threads. Best of 2 warm runs; models loaded before timing.",
         "",
         "| stage | seconds | RTF |",

@@ -152,7 +152,8 @@ def _analyze_one(analyzer, path: Path, output: Optional[Path], html_report: Opti
     from unlock_feeling.report.table import write_table
 
     with Progress(TextColumn("{task.description:<16}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=err, transient=True, disable=quiet or not err.is_interactive) as bar:
+                  TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err, transient=True,
+                  disable=quiet or not err.is_interactive) as bar:
         df = analyzer.analyze(path, _stage_progress(bar)[0])
     if output is not None:
         write_table(df, output)
@@ -180,7 +181,7 @@ def _analyze_many(analyzer, files: list[Path], output: Optional[Path], per_file_
     out = Console()
     with Progress(TextColumn("{task.description:<16}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err, transient=True,
-                  disable=quiet) as bar:
+                  disable=quiet or not err.is_interactive) as bar:
         files_task = bar.add_task("files", total=len(files))
         progress, reset = _stage_progress(bar)
         for n, result in enumerate(analyzer.analyze_many(files, progress), start=1):

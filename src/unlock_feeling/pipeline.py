@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from unlock_feeling.store.parquet import FeatureStore
 
 MAX_TEXT_BYTES = 20_000_000
+SPEAKER_BATCH = 64
+"""Utterances embedded together (progress and cancelling are checked between batches)."""
 SEGMENTER = ("segment-whisper", "2")
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 
@@ -362,10 +364,12 @@ class Analyzer:
     def _speakers(self, wave: np.ndarray, utterances: list[Utterance], report: Progress) -> None:
         self._loaded("speakers")
         report("speakers", 0, len(utterances))
-        embeddings = []
-        for n, u in enumerate(utterances):
-            embeddings.append(self.speaker_encoder.embed(wave[int(u.start * SAMPLE_RATE):int(u.end * SAMPLE_RATE)]))
-            report("speakers", n + 1, len(utterances))
+        embeddings: list[np.ndarray] = []
+        for n in range(0, len(utterances), SPEAKER_BATCH):  # many utterances per LSTM run
+            part = utterances[n:n + SPEAKER_BATCH]
+            embeddings += list(self.speaker_encoder.embed_many(
+                [wave[int(u.start * SAMPLE_RATE):int(u.end * SAMPLE_RATE)] for u in part]))
+            report("speakers", n + len(part), len(utterances))
         for u, label in zip(utterances, cluster(np.stack(embeddings), [u.duration for u in utterances],
                                                 self.options.speaker)):
             u.speaker = label

@@ -122,8 +122,8 @@ class SpeakerEncoder:
             seq = outputs
         return h
 
-    def embed(self, wav: np.ndarray) -> np.ndarray:
-        """One utterance (16 kHz mono) → 256-d unit vector."""
+    def _partial_mels(self, wav: np.ndarray) -> np.ndarray:
+        """(partials, 160, 40) mel windows of one utterance, volume raised to -30 dBFS."""
         wav = np.asarray(wav, np.float32)
         rms = float(np.sqrt(np.mean((wav * 32767.0) ** 2))) if len(wav) else 0.0
         if rms > 0:
@@ -135,12 +135,27 @@ class SpeakerEncoder:
         if needed > len(wav):
             wav = np.pad(wav, (0, needed - len(wav)))
         mel = self._mel(wav)
-        batch = np.stack([mel[a:b] for a, b in slices])
-        hidden = self._lstm(batch)
+        return np.stack([mel[a:b] for a, b in slices])
+
+    def embed(self, wav: np.ndarray) -> np.ndarray:
+        """One utterance (16 kHz mono) → 256-d unit vector."""
+        return self.embed_many([wav])[0]
+
+    def embed_many(self, wavs: Sequence[np.ndarray], batch: int = 256) -> np.ndarray:
+        """Utterances → (N, 256) unit vectors. All their partials go through the LSTM together
+        (its 160 steps are a Python loop: one loop for many utterances, not one each)."""
+        mels = [self._partial_mels(w) for w in wavs]
+        owner = np.concatenate([np.full(len(m), i) for i, m in enumerate(mels)]) if mels else np.zeros(0, int)
+        stacked = np.concatenate(mels) if mels else np.zeros((0, PARTIAL_FRAMES, 40), np.float32)
+        hidden = np.concatenate([self._lstm(stacked[i:i + batch]) for i in range(0, len(stacked), batch)]) \
+            if len(stacked) else np.zeros((0, 256), np.float32)
         raw = np.maximum(hidden @ self._w["linear.weight"].T + self._w["linear.bias"], 0.0)
         partial = raw / np.maximum(np.linalg.norm(raw, axis=1, keepdims=True), 1e-9)
-        mean = partial.mean(axis=0)
-        return (mean / max(float(np.linalg.norm(mean)), 1e-9)).astype(np.float32)
+        out = np.zeros((len(mels), 256), np.float32)
+        for i in range(len(mels)):
+            mean = partial[owner == i].mean(axis=0)
+            out[i] = mean / max(float(np.linalg.norm(mean)), 1e-9)
+        return out
 
 
 def cluster(embeddings: np.ndarray, durations: Sequence[float], config: SpeakerConfig = SpeakerConfig()) -> list[str]:

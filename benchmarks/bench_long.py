@@ -1,0 +1,80 @@
+"""An hour-long talking-face video through the whole process: wall time (RTF), peak memory, rows.
+
+    python benchmarks/bench_long.py [--minutes 60]     # writes its section of docs/benchmarks.md
+
+The video is generated: espeak-ng English sentences (with their own short pauses and 0.5 s
+between them) over a smiling face, 640×360 at 25 fps, H.264/AAC. Peak memory is the maximum
+resident set size of the `unlock-feeling analyze` process (getrusage of the child).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _doc import machine, write_section  # noqa: E402
+from _media import SENTENCES  # noqa: E402
+from synth import Scene, silence, speak, write_video  # noqa: E402
+
+
+def long_video(path: Path, minutes: float) -> Path:
+    import numpy as np
+    import skimage.data
+
+    block = np.concatenate([np.concatenate([speak(s), silence(0.5)]) for s in SENTENCES])
+    n = int(np.ceil(minutes * 60 * 16000 / len(block)))
+    audio = np.tile(block, n)[: int(minutes * 60 * 16000)]
+    return write_video(path, [Scene(skimage.data.astronaut(), audio)], size=(640, 360), fps=25)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--minutes", type=float, default=60.0)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        video = long_video(Path(tmp) / "long.mp4", args.minutes)
+        made = time.perf_counter() - t0
+        out = Path(tmp) / "long.parquet"
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "unlock_feeling.cli", "analyze", str(video), "-q", "-o", str(out)],
+                       check=True)
+        wall = time.perf_counter() - t0
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        import pandas as pd
+
+        df = pd.read_parquet(out)
+    seconds = args.minutes * 60
+    lines = [
+        "## An hour-long video: whole process",
+        "",
+        f"Measured {dt.date.today().isoformat()} on {machine()} by `python benchmarks/bench_long.py"
+        f"{'' if args.minutes == 60 else f' --minutes {args.minutes:g}'}`.",
+        f"Input: a generated {args.minutes:g} min 640×360 25 fps H.264/AAC video (made in {made:.0f} s), espeak-ng "
+        "English sentences with 0.5 s pauses over a smiling face. Default options.",
+        "",
+        "| measure | value |",
+        "|---|---:|",
+        f"| wall time, whole process | {wall:.0f} s |",
+        f"| RTF (wall time / duration) | {wall / seconds:.3f} |",
+        f"| peak resident memory of the process | {peak:.0f} MB |",
+        f"| rows (sentences) | {len(df)} |",
+        f"| longest row | {(df['end'] - df['start']).max():.1f} s |",
+        "",
+        "Targets (issue: real workloads): peak ≤ 1.5 GB, RTF ≤ 0.15.",
+        "",
+    ]
+    write_section("long", "\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
