@@ -309,3 +309,35 @@ def test_models_list_fits_a_narrow_terminal():
                           text=True, env={**os.environ, "COLUMNS": "80"}, timeout=120)
     assert proc.returncode == 0 and "whisper-base" in proc.stdout
     assert max(len(line) for line in proc.stdout.splitlines()) <= 80
+
+
+@pytest.mark.slow
+def test_long_video_in_bounded_memory(tmp_path):
+    """Three minutes of continuous talking face through the whole process: sentence rows, and the
+    peak memory stays well under the 1.5 GB allowed for an hour (it does not grow with length:
+    audio is held once, frames are streamed, recognition works in batches of windows)."""
+    from synth import Scene, silence, speak, write_video
+
+    sentences = ["We finally won the championship today.", "Then the rain started to fall.",
+                 "The driver was very angry.", "My sister started to cry."]
+    block = np.concatenate([np.concatenate([speak(s), silence(0.4)]) for s in sentences])
+    audio = np.tile(block, int(np.ceil(180 * 16000 / len(block))))[: 180 * 16000]
+    import skimage.data
+
+    video = write_video(tmp_path / "long.mp4", [Scene(skimage.data.astronaut(), audio)], size=(320, 180), fps=10)
+    out = tmp_path / "long.csv"
+    # the CLI in a fresh process that reports its own peak resident memory when it ends
+    run = ("import resource, runpy, sys\n"
+           "sys.argv = ['unlock-feeling', 'analyze', sys.argv[1], '-q', '-o', sys.argv[2]]\n"
+           "try:\n    runpy.run_module('unlock_feeling.cli', run_name='__main__')\n"
+           "except SystemExit as e:\n    assert not e.code, e.code\n"
+           "print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+    proc = subprocess.run([sys.executable, "-c", run, str(video), str(out)], capture_output=True, text=True,
+                          timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    peak_mb = int(proc.stdout.split("peak")[-1]) / 1024
+    df = pd.read_csv(out)
+    per_block = len(block) / 16000
+    assert abs(len(df) - 180 / per_block * len(sentences)) <= 0.15 * len(df)  # one row per sentence
+    assert (df["end"] - df["start"]).max() < 10
+    assert peak_mb < 1300, f"peak {peak_mb:.0f} MB"
