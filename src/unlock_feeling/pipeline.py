@@ -140,8 +140,6 @@ class Analyzer:
             wanted.append(("face", self.extractors.face.analyzer.load))
         if info.has_audio and self.options.speakers:
             wanted.append(("speakers", lambda: self.speaker_encoder.load()))
-        if info.has_audio:
-            wanted.append(("voice", self.extractors.voice.warm_up))
         if info.has_audio or info.has_video:
             wanted.append(("pandas", lambda: importlib.import_module("pandas")))  # for the table
         todo = [(name, fn) for name, fn in wanted if name not in self._loading]

@@ -165,16 +165,11 @@ class VoiceExtractor(FeatureExtractor):
     version: ClassVar[str] = "1"
     modality: ClassVar[str] = "voice"
     config_type: ClassVar[type] = VoiceConfig
-    sources: ClassVar[tuple[str, ...]] = ("unlock_feeling.extract.voice",)
+    sources: ClassVar[tuple[str, ...]] = ("unlock_feeling.extract.voice", "unlock_feeling.media.spectral")
 
     @property
     def dim(self) -> int:
         return len(PROSODY_NAMES) + 2 * self.config.n_mfcc
-
-    def warm_up(self) -> None:
-        """Import librosa and compile its numba kernels now (a second or more on first use)."""
-        t = np.arange(4000, dtype=np.float32) / 16000
-        self.extract((0.1 * np.sin(2 * np.pi * 150 * t) * (t < 0.1)).astype(np.float32))
 
     def extract(self, clip: np.ndarray, text: str = "") -> tuple[np.ndarray, dict[str, float]]:
         """16 kHz samples (+ their transcript, for the speaking rate) → (vector, prosody by name)."""

@@ -1,6 +1,7 @@
 """Voice stage: acoustic/prosodic features of an utterance.
 
-F0 statistics (YIN), energy, voiced ratio, speaking rate and MFCC statistics (librosa), the kind
+F0 statistics (YIN), energy, voiced ratio, speaking rate and MFCC statistics (media/spectral.py,
+numpy versions of librosa's functions), the kind
 of features the original prototype used. There is no pretrained speech-emotion model available
 offline, so this stage yields features only; `voice_*` probabilities stay empty until a voice
 head is trained on labelled speech.
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from unlock_feeling.media import spectral
 from unlock_feeling.media.decode import SAMPLE_RATE
 
 PROSODY_NAMES = ("f0_median_hz", "f0_std_semitones", "f0_range_semitones", "energy_db", "energy_std_db",
@@ -47,19 +49,17 @@ def count_syllables(text: str) -> int:
 
 
 def voice_features(audio: np.ndarray, text: str = "", config: VoiceConfig = VoiceConfig()) -> VoiceFeatures:
-    """Features of one utterance's 16 kHz mono samples."""
-    import librosa
-
+    """Features of one utterance's 16 kHz mono samples (numpy; librosa only for acoustic onsets
+    when there is no transcript)."""
     y = np.asarray(audio, dtype=np.float32)
     duration = len(y) / SAMPLE_RATE
     shortest = max(config.frame_length, MFCC_WINDOW)  # very short clips are zero-padded (no librosa warnings)
     if len(y) < shortest:
         y = np.pad(y, (0, shortest - len(y)))
-    rms = librosa.feature.rms(y=y, frame_length=config.frame_length, hop_length=config.hop_length)[0]
-    db = librosa.amplitude_to_db(rms, ref=1.0, top_db=None)
+    energy = spectral.rms(y, config.frame_length, config.hop_length)
+    db = 20.0 * np.log10(np.maximum(1e-5, energy))
     loud = db > max(db.max() - 35.0, -60.0)
-    f0 = librosa.yin(y, fmin=config.fmin, fmax=config.fmax, sr=SAMPLE_RATE,
-                     frame_length=config.frame_length, hop_length=config.hop_length)
+    f0 = spectral.yin(y, config.fmin, config.fmax, SAMPLE_RATE, config.frame_length, config.hop_length)
     n = min(len(f0), len(loud))
     f0, loud, db = f0[:n], loud[:n], db[:n]
     # YIN returns fmax-ish values on unvoiced frames: keep loud frames strictly inside the range
@@ -68,11 +68,13 @@ def voice_features(audio: np.ndarray, text: str = "", config: VoiceConfig = Voic
     if f0v.size:  # drop octave errors: keep frames within an octave of the median
         f0v = f0v[np.abs(np.log2(f0v / np.median(f0v))) < 1.0]
     semis = 12 * np.log2(f0v / np.median(f0v)) if f0v.size else f0v
-    mfcc = librosa.feature.mfcc(y=y, sr=SAMPLE_RATE, n_mfcc=config.n_mfcc, hop_length=config.hop_length)
+    mfcc = spectral.mfcc(y, SAMPLE_RATE, config.n_mfcc, config.hop_length, n_fft=MFCC_WINDOW)
     syllables = count_syllables(text)
     if syllables:
         rate = syllables / max(duration, 1e-3)
     else:  # no transcript: acoustic onsets per second
+        import librosa
+
         onsets = librosa.onset.onset_detect(y=y, sr=SAMPLE_RATE, hop_length=config.hop_length)
         rate = len(onsets) / max(duration, 1e-3)
     prosody = {

@@ -15,6 +15,7 @@ from functools import cached_property
 import numpy as np
 
 from unlock_feeling.media.decode import SAMPLE_RATE
+from unlock_feeling.media.spectral import mel_spectrogram
 from unlock_feeling.models.registry import model_path
 
 PARTIAL_FRAMES = 160
@@ -27,46 +28,6 @@ class SpeakerConfig:
     """Average cosine distance below which utterances are one speaker (similarity above 0.75)."""
     min_seconds: float = 0.6
     """Shorter utterances get the speaker of the nearest longer one."""
-
-
-def _hz_to_mel(hz: "np.ndarray | float") -> np.ndarray:
-    """Slaney's mel scale (linear below 1 kHz, logarithmic above), as librosa's default."""
-    hz = np.asarray(hz, np.float64)
-    f_sp, min_log_hz, logstep = 200.0 / 3, 1000.0, np.log(6.4) / 27.0
-    linear = hz / f_sp
-    return np.where(hz >= min_log_hz, min_log_hz / f_sp + np.log(np.maximum(hz, 1e-10) / min_log_hz) / logstep, linear)
-
-
-def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
-    mel = np.asarray(mel, np.float64)
-    f_sp, min_log_hz, logstep = 200.0 / 3, 1000.0, np.log(6.4) / 27.0
-    min_log_mel = min_log_hz / f_sp
-    return np.where(mel >= min_log_mel, min_log_hz * np.exp(logstep * (mel - min_log_mel)), f_sp * mel)
-
-
-def mel_filters(sample_rate: int, n_fft: int, n_mels: int) -> np.ndarray:
-    """(n_mels, n_fft // 2 + 1) triangular filters, Slaney-normalised (librosa.filters.mel's default)."""
-    freqs = np.linspace(0, sample_rate / 2, 1 + n_fft // 2)
-    edges = _mel_to_hz(np.linspace(_hz_to_mel(0.0), _hz_to_mel(sample_rate / 2), n_mels + 2))
-    widths = np.diff(edges)
-    ramps = edges[:, None] - freqs[None, :]
-    lower = -ramps[:-2] / widths[:-1, None]
-    upper = ramps[2:] / widths[1:, None]
-    weights = np.maximum(0.0, np.minimum(lower, upper))
-    weights *= (2.0 / (edges[2:] - edges[:-2]))[:, None]
-    return weights.astype(np.float32)
-
-
-def mel_spectrogram(wav: np.ndarray, sample_rate: int, n_fft: int, hop: int, n_mels: int) -> np.ndarray:
-    """(n_mels, frames) power mel spectrogram: centred frames (zero padding), periodic Hann window,
-    |STFT|², Slaney mel filters. Equals librosa.feature.melspectrogram with these settings (tested),
-    without importing librosa and scipy (a second of start-up)."""
-    y = np.pad(np.asarray(wav, np.float32), n_fft // 2)
-    n_frames = 1 + (len(y) - n_fft) // hop
-    frames = np.lib.stride_tricks.as_strided(y, (n_frames, n_fft), (y.strides[0] * hop, y.strides[0]))
-    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
-    power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2
-    return (mel_filters(sample_rate, n_fft, n_mels) @ power.T.astype(np.float32)).astype(np.float32)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
