@@ -85,3 +85,26 @@ def test_cluster_edge_cases():
     assert cluster(np.stack([a, b]), [0.1, 0.1]) == ["S1", "S2"]
     # the threshold decides: a loose one merges everything
     assert cluster(np.stack([a, b]), [2, 2], SpeakerConfig(threshold=1.5)) == ["S1", "S1"]
+
+
+def test_average_linkage_equals_scikit_learn():
+    import numpy as np
+
+    sklearn_cluster = pytest.importorskip("sklearn.cluster")
+    from unlock_feeling.segment.speakers import average_linkage
+
+    def partition(labels):  # type: ignore[no-untyped-def]
+        groups: dict[int, set[int]] = {}
+        for i, lab in enumerate(labels):
+            groups.setdefault(int(lab), set()).add(i)
+        return sorted(map(sorted, groups.values()))
+
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        k, n = int(rng.integers(1, 5)), int(rng.integers(2, 40))
+        centres = rng.normal(size=(k, 16))
+        x = centres[rng.integers(0, k, n)] + rng.normal(scale=rng.uniform(0.1, 1.0), size=(n, 16))
+        threshold = float(rng.uniform(0.05, 0.8))
+        ref = sklearn_cluster.AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
+                                                      distance_threshold=threshold).fit(x).labels_
+        assert partition(average_linkage(x, threshold)) == partition(ref)

@@ -119,6 +119,33 @@ class SpeakerEncoder:
         return out
 
 
+def average_linkage(embeddings: np.ndarray, threshold: float) -> np.ndarray:
+    """Agglomerative clustering with average linkage on cosine distance: the two closest clusters
+    merge while their mean pairwise distance is below `threshold` (as scikit-learn's
+    AgglomerativeClustering(metric="cosine", linkage="average", distance_threshold=threshold),
+    without importing it: a second of start-up). Returns a cluster number per row."""
+    x = np.asarray(embeddings, np.float64)
+    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    n = len(x)
+    dist = np.clip(1.0 - x @ x.T, 0.0, 2.0)
+    np.fill_diagonal(dist, np.inf)
+    size = np.ones(n)
+    owner = np.arange(n)
+    for _ in range(n - 1):
+        i, j = divmod(int(np.argmin(dist)), n)
+        if not dist[i, j] < threshold:
+            break
+        merged = (size[i] * dist[i] + size[j] * dist[j]) / (size[i] + size[j])  # Lance–Williams, average
+        dist[i, :] = merged
+        dist[:, i] = merged
+        dist[i, i] = np.inf
+        dist[j, :] = np.inf
+        dist[:, j] = np.inf
+        size[i] += size[j]
+        owner[owner == j] = i
+    return owner
+
+
 def cluster(embeddings: np.ndarray, durations: Sequence[float], config: SpeakerConfig = SpeakerConfig()) -> list[str]:
     """Speaker labels S1, S2, ... in order of first appearance."""
     n = len(embeddings)
@@ -127,11 +154,7 @@ def cluster(embeddings: np.ndarray, durations: Sequence[float], config: SpeakerC
     long_enough = [i for i in range(n) if durations[i] >= config.min_seconds] or list(range(n))
     labels = np.zeros(n, int)
     if len(long_enough) > 1:
-        from sklearn.cluster import AgglomerativeClustering
-
-        fit = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
-                                      distance_threshold=config.threshold).fit(embeddings[long_enough])
-        labels[long_enough] = fit.labels_
+        labels[long_enough] = average_linkage(embeddings[long_enough], config.threshold)
     for i in set(range(n)) - set(long_enough):  # short ones: the most similar long utterance
         nearest = max(long_enough, key=lambda j: float(embeddings[i] @ embeddings[j]))
         labels[i] = labels[nearest]
