@@ -108,3 +108,27 @@ def test_average_linkage_equals_scikit_learn():
         ref = sklearn_cluster.AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
                                                       distance_threshold=threshold).fit(x).labels_
         assert partition(average_linkage(x, threshold)) == partition(ref)
+
+
+def test_long_audio_is_searched_for_speech_in_chunks(monkeypatch):
+    """Chunked voice activity detection finds the same speech (a span crossing a chunk boundary
+    is cut there, nothing is lost)."""
+    import numpy as np
+
+    from synth import silence, speak
+    from unlock_feeling.segment import vad
+
+    audio = np.concatenate([np.concatenate([silence(1.0), speak(t)]) for t in
+                            ("The meeting starts at three.", "Please send me the report.", "I miss her so much.",
+                             "We won the championship today.")] + [silence(1.0)])
+    whole = vad.speech_spans(audio)
+    monkeypatch.setattr(vad, "CHUNK_SECONDS", 3.0)
+    chunked = vad.speech_spans(audio)
+    assert len(chunked) >= len(whole) >= 4
+
+    def covered(spans, t):  # type: ignore[no-untyped-def]
+        return any(u.start - 0.3 <= t <= u.end + 0.3 for u in spans)
+
+    for u in whole:  # every moment of speech found whole is found in chunks too
+        assert all(covered(chunked, t) for t in np.arange(u.start, u.end, 0.1))
+    assert all(int(u.start // 3.0) == int((u.end - 1e-3) // 3.0) for u in chunked)  # none crosses a boundary

@@ -102,7 +102,7 @@ class SpeakerEncoder:
         """One utterance (16 kHz mono) → 256-d unit vector."""
         return self.embed_many([wav])[0]
 
-    def embed_many(self, wavs: Sequence[np.ndarray], batch: int = 256) -> np.ndarray:
+    def embed_many(self, wavs: Sequence[np.ndarray], batch: int = 64) -> np.ndarray:
         """Utterances → (N, 256) unit vectors. All their partials go through the LSTM together
         (its 160 steps are a Python loop: one loop for many utterances, not one each)."""
         mels = [self._partial_mels(w) for w in wavs]

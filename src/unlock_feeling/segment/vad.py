@@ -37,12 +37,23 @@ class Utterance:
         return self.end - self.start
 
 
+CHUNK_SECONDS = 600.0
+"""Long audio is searched for speech ten minutes at a time: Silero's batched windows cost about
+twice the audio's own memory, so an hour would briefly need another half gigabyte."""
+
+
 def speech_spans(audio: np.ndarray, config: VadConfig = VadConfig()) -> list[Utterance]:
-    """Speech regions of 16 kHz mono audio as utterances (no text yet)."""
+    """Speech regions of 16 kHz mono audio as utterances (no text yet). Audio longer than
+    CHUNK_SECONDS is searched in chunks (a span that crosses a chunk boundary is cut there)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    spans = get_speech_timestamps(audio, VadOptions(**asdict(config)), sampling_rate=SAMPLE_RATE)
-    return [Utterance(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in spans]
+    options = VadOptions(**asdict(config))
+    step = int(CHUNK_SECONDS * SAMPLE_RATE)
+    out: list[Utterance] = []
+    for offset in range(0, max(len(audio), 1), step):
+        spans = get_speech_timestamps(audio[offset:offset + step], options, sampling_rate=SAMPLE_RATE)
+        out += [Utterance((offset + s["start"]) / SAMPLE_RATE, (offset + s["end"]) / SAMPLE_RATE) for s in spans]
+    return out
 
 
 def fixed_windows(duration: float, window: float) -> list[Utterance]:
