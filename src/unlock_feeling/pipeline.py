@@ -234,8 +234,7 @@ class Analyzer:
                     self._scorer = self._scorer or ThreadPoolExecutor(1, thread_name_prefix="unlock-feeling-faces")
                     scoring.append(self._scorer.submit(score))
 
-            if info.kind == "image":
-                import pandas  # noqa: F401 - the table needs it; imported while the models load
+            if info.kind == "image":  # (pandas, for the table, imports in the background meanwhile)
                 utterances = [Utterance(0.0, 0.0)]
             else:
                 utterances = self._segments(media, cache, report, faces_meanwhile)
