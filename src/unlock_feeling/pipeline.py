@@ -18,7 +18,7 @@ from unlock_feeling.errors import ModelError, UserInputError
 from unlock_feeling.extract.face import FaceFeatureConfig, PooledFace
 from unlock_feeling.extract.registry import FaceExtractor, TextExtractor, TextFeatureConfig, VoiceExtractor
 from unlock_feeling.extract.utterance import (Extractors, FeatureCache, FrameResults, MediaSource, Span, SpanFeatures,
-                                              compute_features, score_frames)
+                                              compute_features, score_frames, usable)
 from unlock_feeling.extract.voice import VoiceConfig
 from unlock_feeling.fuse.late import late_fusion
 from unlock_feeling.labels import MODALITIES
@@ -243,7 +243,7 @@ class Analyzer:
             scored = scoring[0].result() if scoring else None
             items = [_Item(u, f) for u, f in zip(utterances, compute_features(media, spans, self.extractors, cache,
                                                                                report, scored))]
-            if info.kind == "image" and not (items[0].features.face is not None and items[0].features.face.size):
+            if info.kind == "image" and not usable(items[0].features.face):
                 raise UserInputError(f"{info.path}: no face found in the image")
         cache.flush()
         report("fuse", 0, len(items))

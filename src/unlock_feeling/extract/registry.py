@@ -61,12 +61,17 @@ class FeatureExtractor(ABC):
         """Model files used → their sha256."""
         return {}
 
+    @cached_property
+    def _signature(self) -> tuple[str, str]:
+        return self.version, config_hash({"config": self.config, "models": self.models()})
+
     def signature(self) -> list[str]:
-        """[version, hash of config + model sha256s]: what a trained fusion model depends on."""
-        return [self.version, config_hash({"config": self.config, "models": self.models()})]
+        """[version, hash of config + model sha256s]: what a trained fusion model depends on
+        (computed once per extractor: `key` runs for every span and every sample)."""
+        return list(self._signature)
 
     def key(self, content: str, start: float, end: float) -> FeatureKey:
-        version, settings = self.signature()
+        version, settings = self._signature
         return FeatureKey(content, round(start, 3), round(end, 3), self.name,
                           f"{version}+{source_hash(self.sources)}", settings)
 

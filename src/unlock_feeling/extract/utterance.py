@@ -57,32 +57,32 @@ class FeatureCache:
     see them before that."""
 
     store: "FeatureStore | None" = None
-    _pending: dict[str, list[tuple[FeatureKey, np.ndarray, dict[str, Any]]]] = field(default_factory=dict)
-    _pending_ids: dict[str, Stored] = field(default_factory=dict)
+    _pending: dict[str, tuple[str, FeatureKey, np.ndarray, dict[str, Any]]] = field(default_factory=dict)
+    """key id → (extractor, key, vector, metadata), not yet written."""
 
     def get(self, keys: Sequence[FeatureKey]) -> dict[str, Stored]:
         if self.store is None or not keys:
             return {}
-        found = {k.id: self._pending_ids[k.id] for k in keys if k.id in self._pending_ids}
+        found = {k.id: (p[2], p[3]) for k in keys if (p := self._pending.get(k.id)) is not None}
         rest = [k for k in keys if k.id not in found]
         found.update({k: (f.vector, f.meta) for k, f in self.store.get_many(rest).items()})
         return found
 
     def put(self, extractor: str, items: Sequence[tuple[FeatureKey, np.ndarray, dict[str, Any]]]) -> None:
-        if self.store is None or not items:
-            return
-        self._pending.setdefault(extractor, []).extend(items)
-        self._pending_ids.update({k.id: (v, m) for k, v, m in items})
+        if self.store is not None:
+            self._pending.update({k.id: (extractor, k, v, m) for k, v, m in items})
 
     def pending(self) -> int:
-        return len(self._pending_ids)
+        return len(self._pending)
 
     def flush(self) -> None:
         if self.store is not None:
-            for extractor, items in self._pending.items():
+            by_extractor: dict[str, list[tuple[FeatureKey, np.ndarray, dict[str, Any]]]] = {}
+            for extractor, k, v, m in self._pending.values():
+                by_extractor.setdefault(extractor, []).append((k, v, m))
+            for extractor, items in by_extractor.items():
                 self.store.put(extractor, items)
         self._pending.clear()
-        self._pending_ids.clear()
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,8 @@ def compute_features(media: MediaSource | None, spans: Sequence[Span], ex: Extra
     return out
 
 
-def _usable(vector: np.ndarray | None) -> bool:
+def usable(vector: np.ndarray | None) -> bool:
+    """A feature with content (an empty vector: no face found)."""
     return vector is not None and vector.size > 0
 
 
@@ -188,7 +189,7 @@ def _image(media: MediaSource, out: list[SpanFeatures], ex: FaceExtractor, cache
     report("face", 1, 1)
     for f in out:
         f.face, f.face_meta = hit
-        if _usable(hit[0]):
+        if usable(hit[0]):
             f.keys["face"] = key.id
 
 
@@ -239,7 +240,7 @@ def _faces(media: MediaSource, spans: Sequence[Span], out: list[SpanFeatures], e
         hits.update({k.id: (v, m) for k, v, m in new})
     for f, k in zip(out, keys):
         f.face, f.face_meta = hits[k.id]
-        if _usable(f.face):
+        if usable(f.face):
             f.keys["face"] = k.id
 
 

@@ -252,8 +252,6 @@ def read_table(path: str | Path) -> "pd.DataFrame":
         if p.suffix.lower() == ".parquet":
             return pd.read_parquet(p)
         if p.suffix.lower() == ".json":
-            import json
-
             raw = json.loads(p.read_text(encoding="utf-8"))
             if isinstance(raw, dict) and "rows" in raw:  # written by analyze: provenance header + rows
                 df = pd.DataFrame(raw["rows"])

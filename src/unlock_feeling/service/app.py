@@ -25,7 +25,7 @@ from unlock_feeling.errors import ModelError, UserInputError
 from unlock_feeling.service.errors import ApiError, error_body
 from unlock_feeling.service.jobs import Job, JobStore, sqlite_path
 from unlock_feeling.service.options import form_values
-from unlock_feeling.service.upload import check_length, receive_upload, too_large
+from unlock_feeling.service.upload import check_length, receive_upload
 from unlock_feeling.service.worker import WorkerPool
 
 _SAFE_SUFFIX = re.compile(r"^\.[a-z0-9]{1,5}$")
@@ -141,8 +141,6 @@ async def create(request: Request) -> dict[str, Any]:
     try:
         if upload.path is None:
             raise ApiError(422, "the upload has no `file` field", "file")
-        if upload.size > limit:
-            raise too_large(limit)
         options = form_values(upload.fields)
         name = _display_name(upload.filename)
         await run_in_threadpool(_validate, upload.path, name)
