@@ -38,8 +38,8 @@ class Utterance:
 
 
 CHUNK_SECONDS = 600.0
-"""Long audio is searched for speech ten minutes at a time: Silero's batched windows cost about
-twice the audio's own memory, so an hour would briefly need another half gigabyte."""
+"""Long audio is searched for speech ten minutes at a time: in one piece, Silero's batched windows
+took another 0.28 GB for an hour of audio (measured), on top of the audio itself."""
 
 
 def speech_spans(audio: np.ndarray, config: VadConfig = VadConfig()) -> list[Utterance]:
