@@ -8,6 +8,7 @@ import pytest
 
 from unlock_feeling.extract.face import FaceFeatureConfig
 from unlock_feeling.labels import LABELS
+from unlock_feeling.pipeline import AnalyzeOptions, Analyzer
 from unlock_feeling.result import COLUMNS
 
 
@@ -185,6 +186,17 @@ def test_speaker_ids_for_two_voices(analyzer, tmp_path):
     speaker_of = {k: df.loc[df["text"].str.lower().str.contains(k), "speaker"].iloc[0] for k in keys}
     assert [speaker_of[k] for k in keys] == ["S1", "S2", "S1", "S2"], df[["text", "speaker"]]
     assert df["speaker"].nunique() == 2
+
+
+def test_one_utterance_needs_no_speaker_model(tmp_path):
+    """A short clip with one sentence is S1 without loading (or preloading) the speaker model."""
+    from synth import silence, speak, write_wav
+
+    clip = write_wav(tmp_path / "one.wav", np.concatenate([silence(0.3), speak("I am so happy today."), silence(0.3)]))
+    fresh = Analyzer(AnalyzeOptions())
+    df = fresh.analyze(clip)
+    assert len(df) == 1 and df.iloc[0]["speaker"] == "S1"
+    assert "speaker_encoder" not in fresh.__dict__ and "speakers" not in fresh._loading
 
 
 def test_speaker_encoder_matches_resemblyzer():

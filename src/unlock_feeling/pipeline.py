@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 MAX_TEXT_BYTES = 20_000_000
 SPEAKER_BATCH = 64
 """Utterances embedded together (progress and cancelling are checked between batches)."""
+SHORT_CLIP_S = 8.0
+"""Media shorter than this do not preload the speaker model: one utterance needs none."""
 SEGMENTER = ("segment-whisper", "2")
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 
@@ -138,8 +140,8 @@ class Analyzer:
             wanted.append(("text", lambda: self.extractors.text.model.encoder))
         if info.has_video:
             wanted.append(("face", self.extractors.face.analyzer.load))
-        if info.has_audio and self.options.speakers:
-            wanted.append(("speakers", lambda: self.speaker_encoder.load()))
+        if info.has_audio and self.options.speakers and not 0 < info.duration < SHORT_CLIP_S:
+            wanted.append(("speakers", lambda: self.speaker_encoder.load()))  # (short clips: after ASR, if needed)
         if info.has_audio or info.has_video:
             wanted.append(("pandas", lambda: importlib.import_module("pandas")))  # for the table
         todo = [(name, fn) for name, fn in wanted if name not in self._loading]
@@ -359,6 +361,10 @@ class Analyzer:
         return SpeakerEncoder()
 
     def _speakers(self, wave: np.ndarray, utterances: list[Utterance], report: Progress) -> None:
+        if len(utterances) == 1:  # one voice: nothing to tell apart, no embedding needed
+            utterances[0].speaker = cluster(np.zeros((1, 1), np.float32), [utterances[0].duration],
+                                            self.options.speaker)[0]
+            return
         self._loaded("speakers")
         report("speakers", 0, len(utterances))
         embeddings: list[np.ndarray] = []
