@@ -310,16 +310,32 @@ def _require_torch() -> None:
         raise UserInputError("training needs PyTorch: pip install torch==2.13.0 'unlock-feeling[train]'") from None
 
 
-_FLAGS = {"window": "--window", "fps": "--fps", "beam_size": "--beam-size", "threads": "--threads",
-          "language": "--language", "face_model": "--face-model"}
-
-
 def _cli_message(e: Exception) -> str:
-    """The message with the option's API name turned into its CLI flag (`--beam-size must be …`)."""
+    """The message with the option's API name turned into the running command's flag for it
+    (`beam_size must be …` → `--beam-size must be …`)."""
     message, parameter = str(e), getattr(e, "parameter", None)
-    if parameter in _FLAGS and message.startswith(parameter):
-        return _FLAGS[parameter] + message[len(parameter):]
+    if parameter and message.startswith(parameter):
+        flag = "--" + parameter.replace("_", "-")
+        if flag in _flags():
+            return flag + message[len(parameter):]
     return message
+
+
+def _flags() -> set[str]:
+    """Every long flag the commands declare (read from their typer.Option annotations; an option
+    without declared names gets typer's default, `--name-with-dashes`)."""
+    import typing
+
+    from typer.models import OptionInfo
+
+    flags = set()
+    for command in app.registered_commands:
+        for name, hint in typing.get_type_hints(command.callback, include_extras=True).items():
+            for info in getattr(hint, "__metadata__", ()):
+                if isinstance(info, OptionInfo):
+                    decls = [d for decl in info.param_decls for d in decl.split("/")] or ["--" + name.replace("_", "-")]
+                    flags.update(d for d in decls if d.startswith("--"))
+    return flags
 
 
 def _guard(debug: bool):  # type: ignore[no-untyped-def]
