@@ -328,12 +328,12 @@ def _flags() -> set[str]:
 
     from typer.models import OptionInfo
 
-    flags = set()
+    flags: set[str] = set()
     for command in app.registered_commands:
         for name, hint in typing.get_type_hints(command.callback, include_extras=True).items():
             for info in getattr(hint, "__metadata__", ()):
                 if isinstance(info, OptionInfo):
-                    decls = [d for decl in info.param_decls for d in decl.split("/")] or ["--" + name.replace("_", "-")]
+                    decls = [d for decl in info.param_decls or () for d in decl.split("/")] or ["--" + name.replace("_", "-")]
                     flags.update(d for d in decls if d.startswith("--"))
     return flags
 
