@@ -2,6 +2,7 @@
 
     python tools/fetch_text_corpora.py --out data/text     # pinned, sha256-checked corpora
     python benchmarks/bench_text.py --data data/text       # → docs/accuracy.md (section text-real)
+    python benchmarks/bench_text.py --model NEW --previous OLD   # a candidate beside the model it replaces
 
 Test splits are scored here and nowhere else; nothing in this script feeds back into training.
 """
@@ -119,7 +120,7 @@ def plot_reliability(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: Pat
     plt.close(fig)
 
 
-def speed_and_memory(which: str) -> dict[str, float]:
+def speed_and_memory(which: str, path: Path | None = None) -> dict[str, float]:
     """Run in a fresh process: load time, ms per sentence (batched and one at a time), peak RSS."""
     code = f"""
 import json, resource, time, sys
@@ -140,7 +141,7 @@ if {which!r} == "previous":
 else:
     from unlock_feeling.extract.text import TextEmotionModel
     from unlock_feeling.models.registry import model_path
-    model = TextEmotionModel.load(model_path("text-emotion-e5"))
+    model = TextEmotionModel.load({str(path) if path else None!r} or model_path("text-emotion-e5"))
     run = model
 run(texts[:1])
 load = time.perf_counter() - t0
@@ -157,8 +158,12 @@ print(json.dumps({{"load_s": load, "batched_ms": batched * 1000, "single_ms": si
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def speed_lines() -> list[str]:
-    speed = {name: speed_and_memory(key) for name, key in (("previous", "previous"), ("new", "new"))}
+def speed_lines(new: Path | None = None, previous: Path | None = None) -> list[str]:
+    runs = [("first (e5+USE head)", "previous", None)]
+    if previous:
+        runs.append(("previous adapted", "new", previous))
+    runs.append(("new", "new", new))
+    speed = {name: speed_and_memory(key, path) for name, key, path in runs}
     lines = ["Speed and memory (fresh process, 2 threads; 64 mixed Korean/English sentences):", "",
              "| model | load + first call (s) | ms per sentence, batched | ms per sentence, one at a time | peak RSS (MB) |",
              "|---|---:|---:|---:|---:|"]
@@ -172,10 +177,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=ROOT / "data/text")
     ap.add_argument("--model", type=Path, help="a TextEmotionModel file instead of the shipped one")
+    ap.add_argument("--previous", type=Path, help="the adapted model the new one replaces, scored beside it")
     ap.add_argument("--speed-only", action="store_true", help="print the speed and memory table only")
     args = ap.parse_args()
     if args.speed_only:
-        print("\n".join(speed_lines()))
+        print("\n".join(speed_lines(args.model, args.previous)))
         return
     from unlock_feeling.extract.text import LinearHead, TextEmbedder, TextEmotionModel
     from unlock_feeling.models.registry import model_path
@@ -191,7 +197,14 @@ def main() -> None:
     t0 = time.time()
     p_old = LinearHead.load(str(model_path("text-emotion-head")))(TextEmbedder("e5+use")(texts))
     print(f"previous model: {time.time() - t0:.0f} s", flush=True)
-    models = {"previous (e5+USE, own corpus)": p_old, "new (adapted e5, real corpora)": p_new}
+    def adapted(model: TextEmotionModel) -> str:
+        return f"adapted e5, LoRA on layers {int(model.metadata.get('n_frozen', 0)) + 1}–12, real corpora"
+
+    models = {"first (e5+USE head, own corpus)": p_old}
+    if args.previous:
+        previous = TextEmotionModel.load(args.previous)
+        models[f"previous ({adapted(previous)})"] = previous(texts)
+    models[f"new ({adapted(new_model)})"] = p_new
 
     lines = [f"Measured {date.today()} on {machine()}; reproduce with `python tools/fetch_text_corpora.py && "
              "python benchmarks/bench_text.py` (needs `pip install \".[bench]\"`).", "",
@@ -224,7 +237,7 @@ def main() -> None:
         "![reliability](img/reliability_text.png)", "",
         " ".join(f"![{s}](img/confusion_text_{s.split(' (')[0].lower().replace(' ', '_').replace('-', '')}.png)"
                  for s in sets), ""]
-    lines += speed_lines()
+    lines += speed_lines(args.model, args.previous)
     training = json.loads(new_model.metadata.get("training", "{}"))
     lines += ["", f"New model: `tools/train_text_model.py`; training summary: best epoch {training.get('best_epoch')}, "
               f"{training.get('train_items')} training items {training.get('train_by_corpus')}, validation macro-F1 "
