@@ -28,3 +28,16 @@ def test_sizes_and_labels(lang):
 def test_no_test_sentence_in_training(lang):
     train = {r["text"].strip().lower() for f in CORPUS.glob(f"{lang}_*train.tsv") for r in read(f.name)}
     assert not [r["text"] for r in read(f"{lang}_test.tsv") if r["text"].strip().lower() in train]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.glob("*_train.tsv")))
+def test_every_training_file_is_labelled_and_unique(name):
+    """Every training file (explicit, chat, spoken dialogue): our labels only, every emotion present,
+    no sentence twice, and none in the other training files of its language."""
+    rows = read(name)
+    assert {r["label"] for r in rows} == set(LABELS)
+    texts = [r["text"].strip().lower() for r in rows]
+    assert len(texts) == len(set(texts))
+    lang = name.split("_")[0]
+    others = {r["text"].strip().lower() for f in CORPUS.glob(f"{lang}_*train.tsv") if f.name != name for r in read(f.name)}
+    assert not set(texts) & others

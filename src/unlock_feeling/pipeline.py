@@ -153,8 +153,9 @@ class Analyzer:
                 self._loading[name] = self._loader.submit(fn)
 
     def _loaded(self, *names: str) -> None:
-        """Wait for background loads (re-raising their errors) before the models are used."""
-        for name in names or tuple(self._loading):
+        """Wait for background loads (re-raising their errors) before the models are used; without
+        names, for every model (not for pandas, which the table needs only at the end)."""
+        for name in names or tuple(n for n in self._loading if n != "pandas"):
             future = self._loading.get(name)
             if future is not None:
                 future.result()
