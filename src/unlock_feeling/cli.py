@@ -56,10 +56,11 @@ def _span(start: float, end: float) -> str:
     return f"{start:.1f}–{end:.1f}"
 
 
-def render_table(df) -> Table:  # type: ignore[no-untyped-def]
-    """A compact terminal view: time, language, text, emotion, confidence, runner-up emotions."""
+def render_table(rows: "list[dict[str, Any]]") -> Table:
+    """A compact terminal view of result rows (`UtteranceResult.row()`): time, language, text,
+    emotion, confidence, runner-up emotions."""
     table = Table(header_style="bold", expand=False)
-    with_speakers = bool((df["speaker"].astype(str) != "").any())
+    with_speakers = any(str(r["speaker"]) for r in rows)
     table.add_column("time (s)", no_wrap=True)
     if with_speakers:
         table.add_column("who", no_wrap=True)
@@ -69,12 +70,12 @@ def render_table(df) -> Table:  # type: ignore[no-untyped-def]
     table.add_column("%", justify="right", no_wrap=True)
     table.add_column("then", ratio=1)
     table.add_column("from", no_wrap=True)
-    for r in df.itertuples(index=False):
-        ranked = sorted(LABELS, key=lambda label: -getattr(r, label))
-        others = ", ".join(f"{label} {getattr(r, label) * 100:.0f}" for label in ranked[1:3])
-        cells = [_span(r.start, r.end)] + ([str(r.speaker)] if with_speakers else [])
-        table.add_row(*cells, r.language, r.text, f"[bold]{r.emotion}[/]", f"{r.confidence * 100:.0f}", others,
-                      r.modalities)
+    for r in rows:
+        ranked = sorted(LABELS, key=lambda label: -r[label])
+        others = ", ".join(f"{label} {r[label] * 100:.0f}" for label in ranked[1:3])
+        cells = [_span(r["start"], r["end"])] + ([str(r["speaker"])] if with_speakers else [])
+        table.add_row(*cells, r["language"], r["text"], f"[bold]{r['emotion']}[/]", f"{r['confidence'] * 100:.0f}",
+                      others, r["modalities"])
     return table
 
 
@@ -149,22 +150,25 @@ def _stage_progress(bar: Progress):  # type: ignore[no-untyped-def]
 
 def _analyze_one(analyzer, path: Path, output: Optional[Path], html_report: Optional[Path], quiet: bool,  # type: ignore[no-untyped-def]
                  err: Console) -> None:
-    from unlock_feeling.report.table import write_table
+    from unlock_feeling.report.table import write_rows
 
     with Progress(TextColumn("{task.description:<16}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err, transient=True,
                   disable=quiet or not err.is_interactive) as bar:
-        df = analyzer.analyze(path, _stage_progress(bar)[0])
+        results = list(analyzer.iter_utterances(path, _stage_progress(bar)[0]))
+    info = analyzer.info([path.name])
+    rows = [r.row() for r in results]
     if output is not None:
-        write_table(df, output)
+        write_rows(rows, info.to_dict(), output)
     if html_report is not None:
         from unlock_feeling.report.html import write_html
+        from unlock_feeling.result import to_frame
 
-        write_html(df, html_report, path)
+        write_html(to_frame(results, info), html_report, path)
     if not quiet:
-        Console(width=max(Console().width, 110)).print(render_table(df))
+        Console(width=max(Console().width, 110)).print(render_table(rows))
     if output is not None:
-        err.print(f"wrote {len(df)} rows to {output}", highlight=False)
+        err.print(f"wrote {len(rows)} rows to {output}", highlight=False)
     if html_report is not None:
         err.print(f"wrote the report to {html_report}", highlight=False)
 

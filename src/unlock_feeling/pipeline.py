@@ -128,9 +128,9 @@ class Analyzer:
     _scorer: "ThreadPoolExecutor | None" = field(default=None, init=False, repr=False)
     _loading: "dict[str, Future[Any]]" = field(default_factory=dict, init=False, repr=False)
 
-    def _preload(self, info: MediaInfo) -> None:
+    def _preload(self, info: MediaInfo, frame: bool) -> None:
         """Start loading the models `info` will need (none with a feature store: its cache hits
-        may make them unnecessary)."""
+        may make them unnecessary), and pandas if the results become a DataFrame (`frame`)."""
         if self.store is not None:
             return
         wanted: list[tuple[str, Callable[[], Any]]] = []
@@ -142,7 +142,7 @@ class Analyzer:
             wanted.append(("face", self.extractors.face.analyzer.load))
         if info.has_audio and self.options.speakers and not 0 < info.duration < SHORT_CLIP_S:
             wanted.append(("speakers", lambda: self.speaker_encoder.load()))  # (short clips: after ASR, if needed)
-        if info.has_audio or info.has_video:
+        if frame:
             wanted.append(("pandas", lambda: importlib.import_module("pandas")))  # for the table
         todo = [(name, fn) for name, fn in wanted if name not in self._loading]
         if todo:
@@ -206,15 +206,17 @@ class Analyzer:
     def iter_utterances(self, path: str | Path, progress: Progress | None = None) -> Iterator[UtteranceResult]:
         """Analyse one file, yielding one typed result per utterance (sentence, window, text line
         or image). Bad input raises UserInputError before anything is yielded."""
+        return self._utterances(path, progress, frame=False)
+
+    def _utterances(self, path: str | Path, progress: Progress | None, frame: bool) -> Iterator[UtteranceResult]:
         report = progress or no_progress
         info = probe(path)
-        self._preload(info)
+        self._preload(info, frame)
         if self.fusion_model is not None:
             self.fusion_model.check_extractors(*self.extractors.all())
         cache = FeatureCache(self.store)
         if info.kind == "text":
             items = self._text_file(info)
-            import pandas  # noqa: F401 - the table needs it; imported while the model loads
             self._loaded()
             for item, f in zip(items, compute_features(None, [_span(it.utterance) for it in items], self.extractors,
                                                        cache, report)):
@@ -237,7 +239,7 @@ class Analyzer:
                     self._scorer = self._scorer or ThreadPoolExecutor(1, thread_name_prefix="unlock-feeling-faces")
                     scoring.append(self._scorer.submit(score))
 
-            if info.kind == "image":  # (pandas, for the table, imports in the background meanwhile)
+            if info.kind == "image":
                 utterances = [Utterance(0.0, 0.0)]
             else:
                 utterances = self._segments(media, cache, report, faces_meanwhile)
@@ -258,7 +260,7 @@ class Analyzer:
 
     def analyze(self, path: str | Path, progress: Progress | None = None) -> "pd.DataFrame":
         """Analyse one file → the result table (COLUMNS), with its AnalysisInfo in `.attrs`."""
-        return to_frame(list(self.iter_utterances(path, progress)), self.info([Path(path).name]))
+        return to_frame(list(self._utterances(path, progress, frame=True)), self.info([Path(path).name]))
 
     def info(self, sources: Sequence[str] = ()) -> AnalysisInfo:
         """What this analyzer produces results with: options, extractor signatures, model sha256s."""

@@ -3,16 +3,19 @@ analysis provenance (`DataFrame.attrs`) goes into Parquet's metadata and the JSO
 
 from __future__ import annotations
 
+import csv
+import json
+import math
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from unlock_feeling.errors import UserInputError
-from unlock_feeling.result import PROVENANCE_KEY
+from unlock_feeling.result import COLUMNS, PROVENANCE_KEY
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     import pandas as pd
 
@@ -86,20 +89,53 @@ def atomic_write(p: Path, write: "Callable[[str], None]") -> Path:
 
 
 def write_table(df: "pd.DataFrame", path: str | Path) -> Path:
+    """Write a result DataFrame (its provenance from `df.attrs`)."""
+    return _write(lambda: df.to_dict("records"), list(df.columns), df.attrs.get(PROVENANCE_KEY, {}), path,
+                  lambda: df)
+
+
+def write_rows(rows: "Sequence[dict[str, Any]]", info: "dict[str, Any]", path: str | Path) -> Path:
+    """Write result rows (`UtteranceResult.row()`, COLUMNS) with their provenance; CSV and JSON
+    without pandas (it takes longer to import than a short input takes to analyse)."""
+
+    def frame() -> "pd.DataFrame":
+        import pandas as pd
+
+        df = pd.DataFrame(list(rows), columns=list(COLUMNS))
+        df.attrs[PROVENANCE_KEY] = info
+        return df
+
+    return _write(lambda: rows, list(COLUMNS), info, path, frame)
+
+
+def _write(rows: "Callable[[], Sequence[dict[str, Any]]]", columns: list[str], info: "dict[str, Any]",
+           path: str | Path, frame: "Callable[[], pd.DataFrame]") -> Path:
     p = check_output_path(path)
     kind = FORMATS[p.suffix.lower()]
 
     def write(tmp: str) -> None:
-        if kind == "csv":
-            df.to_csv(tmp, index=False, encoding="utf-8")
+        if kind == "csv":  # as pandas writes it: a header, missing values (NaN, None) as empty cells
+            with open(tmp, "w", encoding="utf-8", newline="") as f:
+                out = csv.writer(f, lineterminator="\n")
+                out.writerow(columns)
+                out.writerows([_cell(r.get(c)) for c in columns] for r in rows())
         elif kind == "json":
-            import json
-
-            rows = json.loads(df.to_json(orient="records", force_ascii=False))
             with open(tmp, "w", encoding="utf-8") as f:
-                json.dump({PROVENANCE_KEY: df.attrs.get(PROVENANCE_KEY, {}), "rows": rows}, f, ensure_ascii=False,
-                          indent=2)
+                json.dump({PROVENANCE_KEY: info, "rows": [{c: _value(r.get(c)) for c in columns} for r in rows()]}, f,
+                          ensure_ascii=False, indent=2)
         else:
-            df.to_parquet(tmp, index=False)
+            frame().to_parquet(tmp, index=False)
 
     return atomic_write(p, write)
+
+
+def _value(v: Any) -> Any:
+    """A JSON value: NaN as null, numpy scalars as Python numbers."""
+    if hasattr(v, "item"):
+        v = v.item()
+    return None if isinstance(v, float) and math.isnan(v) else v
+
+
+def _cell(v: Any) -> Any:
+    v = _value(v)
+    return "" if v is None else v
