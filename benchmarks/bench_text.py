@@ -198,7 +198,7 @@ def main() -> None:
     p_old = LinearHead.load(str(model_path("text-emotion-head")))(TextEmbedder("e5+use")(texts))
     print(f"previous model: {time.time() - t0:.0f} s", flush=True)
     def adapted(model: TextEmotionModel) -> str:
-        return f"adapted e5, LoRA on layers {int(model.metadata.get('n_frozen', 0)) + 1}–12, real corpora"
+        return f"adapted e5, LoRA on the upper {12 - int(model.metadata.get('n_frozen', 0))} of 12 layers, real corpora"
 
     models = {"first (e5+USE head, own corpus)": p_old}
     if args.previous:

@@ -29,7 +29,7 @@ from unlock_feeling.labels import LABELS
 
 @dataclass(frozen=True)
 class TextTrainConfig:
-    n_frozen: int = 8
+    n_frozen: int = 6
     rank: int = 16
     alpha: float = 32.0
     epochs: int = 5
