@@ -136,10 +136,10 @@ class Analyzer:
         wanted: list[tuple[str, Callable[[], Any]]] = []
         if info.has_audio:  # needed first: the recogniser
             wanted.append(("asr", lambda: self.transcriber.model))
-        if info.kind != "image":
-            wanted.append(("text", lambda: self.extractors.text.model.encoder))
-        if info.has_video:
+        if info.has_video:  # next the face models, whose frames are scored while the recogniser runs
             wanted.append(("face", self.extractors.face.analyzer.load))
+        if info.kind != "image":  # the text model is needed only once the recogniser is done
+            wanted.append(("text", lambda: self.extractors.text.model.encoder))
         if info.has_audio and self.options.speakers and not 0 < info.duration < SHORT_CLIP_S:
             wanted.append(("speakers", lambda: self.speaker_encoder.load()))  # (short clips: after ASR, if needed)
         if frame:
