@@ -76,7 +76,8 @@ def write_video(path: str | Path, scenes: Sequence[Scene], size: tuple[int, int]
                 fps: int = 10, with_audio: bool = True) -> Path:
     """An H.264/AAC MP4: each scene's image centred on a grey canvas for the length of its audio."""
     import av
-    import cv2
+
+    from unlock_feeling.media.image import resize
 
     path = Path(path)
     w, h = size
@@ -91,7 +92,7 @@ def write_video(path: str | Path, scenes: Sequence[Scene], size: tuple[int, int]
             if scene.image is not None:
                 ih, iw = scene.image.shape[:2]
                 s = min(h / ih, w / iw)
-                img = cv2.resize(scene.image, (int(iw * s) // 2 * 2, int(ih * s) // 2 * 2))
+                img = resize(scene.image, (int(iw * s) // 2 * 2, int(ih * s) // 2 * 2))
                 y, x = (h - img.shape[0]) // 2, (w - img.shape[1]) // 2
                 canvas[y:y + img.shape[0], x:x + img.shape[1]] = img
             frames = max(1, int(round(len(scene.audio) / SAMPLE_RATE * fps)))

@@ -137,7 +137,7 @@ class FaceDetector:
         return sorted(merged, key=lambda f: -f.area)
 
     def _detect(self, image: np.ndarray, v: _Variant) -> list[FaceBox]:
-        import cv2
+        from unlock_feeling.media.image import resize
 
         h, w = image.shape[:2]
         side = max(h, w)
@@ -145,7 +145,7 @@ class FaceDetector:
         canvas = np.zeros((side, side, 3), dtype=np.uint8)
         oy, ox = (side - h) // 2, (side - w) // 2
         canvas[oy:oy + h, ox:ox + w] = image
-        square = cv2.resize(canvas, (v.size, v.size), interpolation=cv2.INTER_AREA)
+        square = resize(canvas, (v.size, v.size))
         boxes, scores = self._runner(v)(square.astype(np.float32) / 127.5 - 1.0)
         keep = scores >= self.min_score
         faces = []

@@ -101,14 +101,13 @@ class FerExpression:
         return _reorder(spec(self.name).labels)
 
     def __call__(self, crops: list[np.ndarray]) -> np.ndarray:
-        import cv2
+        from unlock_feeling.media.image import gray, resize
 
         it = self._interpreter
         inp, out = it.get_input_details()[0], it.get_output_details()[0]
         rows = []
         for crop in crops:
-            gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
-            x = (cv2.resize(gray, (64, 64), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0 - 0.5) * 2.0
+            x = (resize(gray(crop), (64, 64)).astype(np.float32) / 255.0 - 0.5) * 2.0
             it.set_tensor(inp["index"], x[None, :, :, None])
             it.invoke()
             rows.append(it.get_tensor(out["index"])[0].copy())

@@ -113,7 +113,9 @@ def thumbnails(media: Path | None, df: "pd.DataFrame", width: int = 160) -> list
     analysis; tables without that record get the utterance's middle frame, detected again)."""
     if media is None or not Path(media).exists():
         return [None] * len(df)
-    import cv2
+    import io
+
+    from PIL import Image, ImageDraw
 
     from unlock_feeling.extract.face_detect import FaceDetector
     from unlock_feeling.media.decode import iter_frames, load_image, probe
@@ -150,12 +152,13 @@ def thumbnails(media: Path | None, df: "pd.DataFrame", width: int = 160) -> list
                 detector = detector or FaceDetector()
                 faces = detector.detect(image)
                 box = (faces[0].x0, faces[0].y0, faces[0].x1, faces[0].y1) if faces else None
-            thick = max(2, w // 200)
+            picture = Image.fromarray(image)
             if box is not None:
-                cv2.rectangle(image, (int(box[0]), int(box[1])), (int(box[2]), int(box[3])), (40, 220, 80), thick)
-            small = cv2.resize(image, (width, max(1, int(h * width / w))), interpolation=cv2.INTER_AREA)
-            ok, jpg = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80])
-            cache[key] = "data:image/jpeg;base64," + base64.b64encode(jpg.tobytes()).decode() if ok else ""
+                ImageDraw.Draw(picture).rectangle([int(v) for v in box], outline=(40, 220, 80), width=max(2, w // 200))
+            small = picture.resize((width, max(1, int(h * width / w))), Image.Resampling.BOX)
+            jpg = io.BytesIO()
+            small.save(jpg, "JPEG", quality=80)
+            cache[key] = "data:image/jpeg;base64," + base64.b64encode(jpg.getvalue()).decode()
         out.append(cache[key] or None)
     return out
 
