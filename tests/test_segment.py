@@ -132,3 +132,14 @@ def test_long_audio_is_searched_for_speech_in_chunks(monkeypatch):
     for u in whole:  # every moment of speech found whole is found in chunks too
         assert all(covered(chunked, t) for t in np.arange(u.start, u.end, 0.1))
     assert all(int(u.start // 3.0) == int((u.end - 1e-3) // 3.0) for u in chunked)  # none crosses a boundary
+
+
+def test_context_window_stays_inside_its_speech_span():
+    from unlock_feeling.segment.speakers import context_window
+
+    spans = [(0.0, 10.0), (11.0, 12.5)]
+    assert context_window(4.0, 5.0, spans, 3.0) == (3.0, 6.0)  # widened around its middle
+    assert context_window(0.2, 1.0, spans, 3.0) == (0.0, 3.0)  # shifted at the span's start
+    assert context_window(9.5, 10.0, spans, 3.0) == (7.0, 10.0)  # and at its end
+    assert context_window(11.2, 12.0, spans, 3.0) == (11.0, 12.5)  # never across the pause
+    assert context_window(2.0, 6.0, spans, 3.0) == (2.0, 6.0)  # long enough already

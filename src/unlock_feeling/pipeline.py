@@ -26,7 +26,7 @@ from unlock_feeling.media.decode import SAMPLE_RATE, MediaInfo, probe
 from unlock_feeling.progress import Progress, no_progress
 from unlock_feeling.result import AnalysisInfo, UtteranceResult, to_frame
 from unlock_feeling.segment.asr import LANGUAGES, AsrConfig, Transcriber
-from unlock_feeling.segment.speakers import SpeakerConfig, SpeakerEncoder, cluster
+from unlock_feeling.segment.speakers import SpeakerConfig, SpeakerEncoder, cluster, context_window
 from unlock_feeling.segment.vad import Utterance, VadConfig, fixed_windows, speech_spans
 from unlock_feeling.store.keys import FeatureKey, config_hash
 
@@ -347,9 +347,10 @@ class Analyzer:
                     report("asr", done[0], len(utterances))
 
                 self._loaded("asr")
+                spans = [(u.start, u.end) for u in utterances]
                 utterances = self.transcriber.transcribe(wave, utterances, step)
                 if self.options.speakers:
-                    self._speakers(wave, utterances, report)
+                    self._speakers(wave, utterances, spans, report)
         duration = info.duration or samples / SAMPLE_RATE
         if not utterances:
             if not info.has_video:
@@ -363,7 +364,11 @@ class Analyzer:
     def speaker_encoder(self) -> SpeakerEncoder:
         return SpeakerEncoder()
 
-    def _speakers(self, wave: np.ndarray, utterances: list[Utterance], report: Progress) -> None:
+    def _speakers(self, wave: np.ndarray, utterances: list[Utterance], spans: Sequence[tuple[float, float]],
+                  report: Progress) -> None:
+        """Speaker ids from voice embeddings of each sentence, heard over at least
+        `SpeakerConfig.min_context` seconds of its own speech span (a 2 s sentence alone gives a noisy
+        embedding: docs/benchmarks.md, speakers)."""
         if len(utterances) == 1:  # one voice: nothing to tell apart, no embedding needed
             utterances[0].speaker = cluster(np.zeros((1, 1), np.float32), [utterances[0].duration],
                                             self.options.speaker)[0]
@@ -373,8 +378,9 @@ class Analyzer:
         embeddings: list[np.ndarray] = []
         for n in range(0, len(utterances), SPEAKER_BATCH):  # many utterances per LSTM run
             part = utterances[n:n + SPEAKER_BATCH]
+            windows = [context_window(u.start, u.end, spans, self.options.speaker.min_context) for u in part]
             embeddings += list(self.speaker_encoder.embed_many(
-                [wave[int(u.start * SAMPLE_RATE):int(u.end * SAMPLE_RATE)] for u in part]))
+                [wave[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)] for a, b in windows]))
             report("speakers", n + len(part), len(utterances))
         for u, label in zip(utterances, cluster(np.stack(embeddings), [u.duration for u in utterances],
                                                 self.options.speaker)):

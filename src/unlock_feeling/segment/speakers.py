@@ -28,6 +28,21 @@ class SpeakerConfig:
     """Average cosine distance below which utterances are one speaker (similarity above 0.75)."""
     min_seconds: float = 0.6
     """Shorter utterances get the speaker of the nearest longer one."""
+    min_context: float = 3.0
+    """Shorter sentences are embedded over this much audio around them, within their own speech
+    span (no further: across a pause another person may speak)."""
+
+
+def context_window(start: float, end: float, spans: Sequence[tuple[float, float]], seconds: float) -> tuple[float, float]:
+    """(start, end) widened to `seconds` around its middle, inside the span that holds it."""
+    if end - start >= seconds:
+        return start, end
+    mid = (start + end) / 2
+    lo, hi = next(((a, b) for a, b in spans if a <= mid <= b), (start, end))
+    lo, hi = min(lo, start), max(hi, end)
+    a = max(lo, mid - seconds / 2)
+    b = min(hi, a + seconds)
+    return max(lo, b - seconds), b
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
