@@ -162,9 +162,9 @@ def _analyze_one(analyzer, path: Path, output: Optional[Path], html_report: Opti
         write_rows(rows, info.to_dict(), output)
     if html_report is not None:
         from unlock_feeling.report.html import write_html
-        from unlock_feeling.result import to_frame
+        from unlock_feeling.result import rows_frame
 
-        write_html(to_frame(results, info), html_report, path)
+        write_html(rows_frame(rows, info.to_dict()), html_report, path)
     if not quiet:
         Console(width=max(Console().width, 110)).print(render_table(rows))
     if output is not None:

@@ -122,9 +122,15 @@ class AnalysisInfo:
 
 def to_frame(results: list[UtteranceResult], info: AnalysisInfo | None = None) -> "pd.DataFrame":
     """The table of a list of results (COLUMNS), with `info` in `DataFrame.attrs`."""
+    return rows_frame([r.row() for r in results], info.to_dict() if info is not None else None)
+
+
+def rows_frame(rows: list[dict[str, Any]], info: dict[str, Any] | None = None) -> "pd.DataFrame":
+    """The table of result rows (`UtteranceResult.row()`), with `info` (`AnalysisInfo.to_dict()`)
+    in `DataFrame.attrs`."""
     import pandas as pd
 
-    df = pd.DataFrame([r.row() for r in results], columns=list(COLUMNS))
+    df = pd.DataFrame(rows, columns=list(COLUMNS))
     if info is not None:
-        df.attrs[PROVENANCE_KEY] = info.to_dict()
+        df.attrs[PROVENANCE_KEY] = info
     return df

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from unlock_feeling.errors import UserInputError
-from unlock_feeling.result import COLUMNS, PROVENANCE_KEY
+from unlock_feeling.result import COLUMNS, PROVENANCE_KEY, rows_frame
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -94,18 +94,10 @@ def write_table(df: "pd.DataFrame", path: str | Path) -> Path:
                   lambda: df)
 
 
-def write_rows(rows: "Sequence[dict[str, Any]]", info: "dict[str, Any]", path: str | Path) -> Path:
+def write_rows(rows: "list[dict[str, Any]]", info: "dict[str, Any]", path: str | Path) -> Path:
     """Write result rows (`UtteranceResult.row()`, COLUMNS) with their provenance; CSV and JSON
     without pandas (it takes longer to import than a short input takes to analyse)."""
-
-    def frame() -> "pd.DataFrame":
-        import pandas as pd
-
-        df = pd.DataFrame(list(rows), columns=list(COLUMNS))
-        df.attrs[PROVENANCE_KEY] = info
-        return df
-
-    return _write(lambda: rows, list(COLUMNS), info, path, frame)
+    return _write(lambda: rows, list(COLUMNS), info, path, lambda: rows_frame(rows, info))
 
 
 def _write(rows: "Callable[[], Sequence[dict[str, Any]]]", columns: list[str], info: "dict[str, Any]",
