@@ -114,8 +114,8 @@ def main() -> None:
         "",
         "Reading it: on real read speech, sentence-long segments (2–3 s) are split into too many speakers at the "
         "default threshold when few people speak (test-other: 28 clusters for 10 speakers at 2 s), while a looser "
-        "threshold merges speakers when many speak (train-clean: 40 speakers). Longer segments help at any "
-        "threshold, so `analyze` embeds a short sentence over at least 3 s of its own speech span (never across a "
+        "threshold merges speakers when many speak (train-clean: 40 speakers). At the default threshold, longer segments help in both sets "
+        "(3 s against 2 s), so `analyze` embeds a short sentence over at least 3 s of its own speech span (never across a "
         "pause), and the threshold stays at 0.25 until it can be chosen on labelled conversations (a few speakers, "
         "real turn-taking), which are not available here.",
         "",
