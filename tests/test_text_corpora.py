@@ -6,8 +6,8 @@ import pytest
 
 from unlock_feeling.datasets.base import load_dataset
 from unlock_feeling.datasets.text import (
-    GOEMOTIONS_NAMES, GOEMOTIONS_TO_LABEL, KOTE_NAMES, KOTE_TO_LABEL, MELD_TO_LABEL, TextItem, goemotions_items,
-    kote_items, meld_items, read_manifest, vote, write_manifest,
+    GOEMOTIONS_NAMES, GOEMOTIONS_TO_LABEL, KOTE_NAMES, KOTE_TO_LABEL, MELD_TO_LABEL, XED_NAMES, XED_TO_LABEL, TextItem,
+    goemotions_items, kote_items, meld_items, read_manifest, vote, write_manifest, xed_items,
 )
 from unlock_feeling.labels import LABELS
 
@@ -15,7 +15,8 @@ from unlock_feeling.labels import LABELS
 def test_tables_cover_the_corpora_and_only_our_labels():
     assert set(GOEMOTIONS_TO_LABEL) == set(GOEMOTIONS_NAMES)  # the Ekman mapping covers all 28
     assert set(KOTE_TO_LABEL) < set(KOTE_NAMES) and len(KOTE_NAMES) == 44
-    for table in (GOEMOTIONS_TO_LABEL, KOTE_TO_LABEL, MELD_TO_LABEL):
+    assert set(XED_TO_LABEL) == set(XED_NAMES) - {"anticipation", "trust"}
+    for table in (GOEMOTIONS_TO_LABEL, KOTE_TO_LABEL, MELD_TO_LABEL, XED_TO_LABEL):
         assert set(table.values()) == set(LABELS)
     assert GOEMOTIONS_TO_LABEL["nervousness"] == "fear" and GOEMOTIONS_TO_LABEL["disapproval"] == "angry"
     assert KOTE_TO_LABEL["없음"] == "neutral" and KOTE_TO_LABEL["짜증"] == "angry"
@@ -58,6 +59,23 @@ def test_readers(tmp_path):
     items = meld_items(m)
     assert [(i.label, i.split, i.dialogue, i.speaker) for i in items] == [
         ("happy", "train", "4/2", "Ross"), ("angry", "val", "4/2", "Ross"), ("angry", "test", "4/2", "Ross")]
+
+
+def test_xed_reader(tmp_path):
+    x = tmp_path / "xed"
+    x.mkdir()
+    ids = {name: str(i) for i, name in enumerate(XED_NAMES)}
+    (x / "en-annotated.tsv").write_text(
+        f"Get out of here !\t{ids['anger']}\n"  # one class
+        f"I do n't believe it .\t{ids['surprise']}, {ids['joy']}\n"  # two classes: left out
+        f"We 're ready .\t{ids['trust']}\n"  # nothing maps: left out
+        f"Oh no ...\t{ids['fear']}, {ids['anticipation']}\n"  # partly unmapped: left out
+        f"Get out of here!\t{ids['anger']}\n", encoding="utf-8")  # the same line again: once
+    (x / "neu_en.txt").write_text("9\tWhere's the car?\n9\t\n", encoding="utf-8")
+    items = xed_items(x, val_share=0.0, test_share=0.0)
+    assert [(i.text, i.label, i.split, i.dataset) for i in items] == [
+        ("Get out of here!", "angry", "train", "xed"), ("Where's the car?", "neutral", "train", "xed")]
+    assert {i.split for i in xed_items(x, val_share=0.0, test_share=1.0)} == {"test"}
 
 
 def test_manifest_round_trip_and_product_loader(tmp_path):

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from unlock_feeling.datasets.text import (  # noqa: E402
-    TextItem, goemotions_items, kote_items, meld_items, own_items, write_manifest,
+    TextItem, goemotions_items, kote_items, meld_items, own_items, write_manifest, xed_items,
 )
 
 
@@ -40,6 +40,7 @@ GOEMOTIONS = "monologg/GoEmotions-pytorch", "b75f9d3a8b76bc1060687925b04ca98a1b8
 # (same bytes as the original test.tsv; CC BY 4.0).
 KOTE = "searle-j/KOTE", "cafd2c3f54a6f4b25ac74eaa02a2e76c3ef8c977"
 MELD = "declare-lab/MELD", "2d2011b409d3ca2d7e94460cd007d434b1d0a102"
+XED = "Helsinki-NLP/XED", "76666d251f147cf518071bef4f8415dab6b96115"
 
 FILES = {
     "goemotions/train.tsv": Remote(*GOEMOTIONS, "data/original/train.tsv",
@@ -56,6 +57,8 @@ FILES = {
                            "2e89c6f8aa182d6f62f8c6331aece905ac7273ca4999660bfb5213e1d0370c1c"),
     "meld/test.csv": Remote(*MELD, "data/MELD/test_sent_emo.csv",
                             "8d37103938f7067600839fe29d5a114a6cd1bcdafb75bec101e06464c5006888"),
+    "xed/en-annotated.tsv": Remote(*XED, "AnnotatedData/en-annotated.tsv", "26ac0254fbdb8b09cf2b00d44041d9084ece31bd200ae7c0e0662fbd8b037d98"),
+    "xed/neu_en.txt": Remote(*XED, "AnnotatedData/neu_en.txt", "6e8b38af83b80fb64ec1139007973b1f09ec16d48549e82de22423cdba259f08"),
 }
 
 
@@ -91,6 +94,7 @@ def main() -> None:
         "goemotions": goemotions_items(raw / "goemotions"),
         "kote": kote_items(raw / "kote"),
         "meld": meld_items(raw / "meld"),
+        "xed": xed_items(raw / "xed"),
         "own": own_items(ROOT / "corpus"),
     }
     for name, rows in items.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
@@ -59,6 +60,13 @@ KOTE_TO_LABEL = {
 }
 """Unused (no single equivalent): 우쭐댐/무시함, 비장함, 의심/불신, 어이없음, 귀찮음, 당황/난처, 부담/안_내킴, 재미없음,
 불쌍함/연민."""
+
+XED_NAMES = ("neutral", "anger", "anticipation", "disgust", "fear", "joy", "sadness", "surprise", "trust")
+"""XED's label ids (its README: Plutchik's eight, 1–8 in alphabetical order; neutral 0)."""
+
+XED_TO_LABEL = {"anger": "angry", "disgust": "disgust", "fear": "fear", "joy": "happy", "sadness": "sad",
+                "surprise": "surprise", "neutral": "neutral"}
+"""Unused: anticipation and trust (no equivalent among our seven)."""
 
 MELD_EMOTIONS = ("neutral", "joy", "surprise", "fear", "disgust", "anger", "sadness")
 MELD_TO_LABEL: dict[str, str] = {name: label for name in MELD_EMOTIONS if (label := normalize_label(name))}
@@ -127,6 +135,40 @@ def meld_items(folder: Path) -> list[TextItem]:
                 items.append(TextItem(row["Utterance"].strip(), MELD_TO_LABEL[row["Emotion"]], split,
                                       speaker=row["Speaker"], dialogue=f"{row['Dialogue_ID']}/{row['Utterance_ID']}",
                                       dataset="meld"))
+    return items
+
+
+def _detokenize(text: str) -> str:
+    """XED's subtitles are tokenised ("Get out !", "I do n't"): join punctuation back to its word."""
+    text = re.sub(r" ([.,!?;:%)\]}]|'s|'re|'ve|'ll|'d|'m|n't)(?=\s|$)", r"\1", text.strip())
+    return re.sub(r"([(\[{]) ", r"\1", text)
+
+
+def xed_items(folder: Path, val_share: float = 0.15, test_share: float = 0.1) -> list[TextItem]:
+    """XED English (movie subtitles): en-annotated.tsv (`text \t ids`; items whose labels are all
+    mapped and point to one class) and neu_en.txt (`9 \t text`, neutral lines). No official split:
+    by text hash, `test_share` → test, `val_share` → val, the rest → train."""
+    rows: list[tuple[str, str]] = []
+    with open(folder / "en-annotated.tsv", encoding="utf-8", newline="") as f:
+        for row in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+            names = [XED_NAMES[int(i)] for i in row[1].split(",")]
+            result = vote(names, XED_TO_LABEL)
+            if result and result[1] == 1.0 and all(n in XED_TO_LABEL for n in names):
+                rows.append((row[0], result[0]))
+    with open(folder / "neu_en.txt", encoding="utf-8", newline="") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) == 2 and parts[1].strip():
+                rows.append((parts[1], "neutral"))
+    items, seen = [], set()
+    for raw, label in rows:
+        text = _detokenize(raw)
+        if len(text) < 2 or text.lower() in seen:
+            continue
+        seen.add(text.lower())
+        u = int(hashlib.sha256(text.encode("utf-8")).hexdigest()[8:16], 16) / 0xFFFFFFFF
+        split = "test" if u < test_share else "val" if u < test_share + val_share else "train"
+        items.append(TextItem(text, label, split, dataset="xed"))
     return items
 
 
