@@ -6,18 +6,20 @@ import math
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
 
 from unlock_feeling.errors import ModelError, UserInputError
 from unlock_feeling.config import Engine, ExpressionModel, Language
 from unlock_feeling.datasets.base import SPLITS
 from unlock_feeling.labels import LABELS
 from unlock_feeling.progress import STAGE_BY_NAME
+
+if TYPE_CHECKING:  # rich's progress bars and tables load only when something is shown
+    from rich.progress import Progress, TaskID
+    from rich.table import Table
 
 class _Command(typer.core.TyperCommand):
     """Help in the usual notation: `FILE...` rather than `{paths}...`, and no `<bool>` next to flags."""
@@ -59,6 +61,8 @@ def _span(start: float, end: float) -> str:
 def render_table(rows: "list[dict[str, Any]]") -> Table:
     """A compact terminal view of result rows (`UtteranceResult.row()`): time, language, text,
     emotion, confidence, runner-up emotions."""
+    from rich.table import Table
+
     table = Table(header_style="bold", expand=False)
     with_speakers = any(str(r["speaker"]) for r in rows)
     table.add_column("time (s)", no_wrap=True)
@@ -131,6 +135,15 @@ def analyze(
         _analyze_many(analyzer, files, output, per_file_dir, quiet, err)
 
 
+def _stage_bar(err: Console, quiet: bool) -> "Progress":
+    """The per-stage progress bar of `analyze` (hidden when quiet or not on a terminal)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    return Progress(TextColumn("{task.description:<16}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                    TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err, transient=True,
+                    disable=quiet or not err.is_interactive)
+
+
 def _stage_progress(bar: Progress):  # type: ignore[no-untyped-def]
     tasks: dict[str, TaskID] = {}
 
@@ -152,10 +165,11 @@ def _analyze_one(analyzer, path: Path, output: Optional[Path], html_report: Opti
                  err: Console) -> None:
     from unlock_feeling.report.table import write_rows
 
-    with Progress(TextColumn("{task.description:<16}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err, transient=True,
-                  disable=quiet or not err.is_interactive) as bar:
-        results = list(analyzer.iter_utterances(path, _stage_progress(bar)[0]))
+    if quiet or not err.is_interactive:  # no bar to draw: rich's progress module is not even imported
+        results = list(analyzer.iter_utterances(path))
+    else:
+        with _stage_bar(err, quiet) as bar:
+            results = list(analyzer.iter_utterances(path, _stage_progress(bar)[0]))
     info = analyzer.info([path.name])
     rows = [r.row() for r in results]
     if output is not None:
@@ -183,9 +197,7 @@ def _analyze_many(analyzer, files: list[Path], output: Optional[Path], per_file_
 
     tables, failed, written = [], 0, []
     out = Console()
-    with Progress(TextColumn("{task.description:<16}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err, transient=True,
-                  disable=quiet or not err.is_interactive) as bar:
+    with _stage_bar(err, quiet) as bar:
         files_task = bar.add_task("files", total=len(files))
         progress, reset = _stage_progress(bar)
         for n, result in enumerate(analyzer.analyze_many(files, progress), start=1):
@@ -247,6 +259,8 @@ def models(
         rows.append((m.name, m.task, m.license, size, digest[:16] + "…" if digest else "", status, m.source))
     console = Console()
     if console.width >= 140:
+        from rich.table import Table
+
         table = Table(header_style="bold")
         for col in ("name", "task", "licence", "size", "sha256", "status"):
             table.add_column(col, no_wrap=col in ("name", "size", "sha256"))
@@ -386,6 +400,8 @@ def extract(
         err.print(report.summary(), highlight=False)
         store.mkdir(parents=True, exist_ok=True)
         config = ExtractConfig(face=FaceFeatureConfig(fps=fps), chunk_size=chunk_size)
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
         with Progress(TextColumn("extracting"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                       TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err,
                       transient=True) as bar:
@@ -419,6 +435,8 @@ def train(
         matrix = build_matrix(store, datasets.split(",") if datasets else None)
         err.print(f"{len(matrix)} samples: " + ", ".join(f"{s} {int((matrix.splits == s).sum())}"
                                                         for s in SPLITS), highlight=False)
+        from rich.progress import BarColumn, Progress, TextColumn
+
         with Progress(TextColumn("{task.description:<22}"), BarColumn(), TextColumn("epoch {task.completed}/{task.total}"),
                       TextColumn("val macro-F1 {task.fields[f1]:.3f}"), console=err, transient=True) as bar:
             tasks: dict[str, TaskID] = {}
@@ -492,6 +510,8 @@ def evaluate(
         matrix = build_matrix(store, datasets.split(",") if datasets else None)
         target = out or model / f"eval-{split}"
         results = run_evaluation(fusion, matrix, split, target)
+        from rich.table import Table
+
         table = Table(header_style="bold", title=f"{model} on {split}")
         for col in ("predictor", "samples", "accuracy", "macro-F1", "weighted-F1", "UAR"):
             table.add_column(col, justify="right" if col != "predictor" else "left")
