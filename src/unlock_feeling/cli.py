@@ -135,13 +135,17 @@ def analyze(
         _analyze_many(analyzer, files, output, per_file_dir, quiet, err)
 
 
+def _bar_hidden(err: Console, quiet: bool) -> bool:
+    return quiet or not err.is_interactive
+
+
 def _stage_bar(err: Console, quiet: bool) -> "Progress":
     """The per-stage progress bar of `analyze` (hidden when quiet or not on a terminal)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     return Progress(TextColumn("{task.description:<16}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                     TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err, transient=True,
-                    disable=quiet or not err.is_interactive)
+                    disable=_bar_hidden(err, quiet))
 
 
 def _stage_progress(bar: Progress):  # type: ignore[no-untyped-def]
@@ -165,7 +169,7 @@ def _analyze_one(analyzer, path: Path, output: Optional[Path], html_report: Opti
                  err: Console) -> None:
     from unlock_feeling.report.table import write_rows
 
-    if quiet or not err.is_interactive:  # no bar to draw: rich's progress module is not even imported
+    if _bar_hidden(err, quiet):  # no bar to draw: rich's progress module is not even imported
         results = list(analyzer.iter_utterances(path))
     else:
         with _stage_bar(err, quiet) as bar:

@@ -95,8 +95,14 @@ def vote(tags: Iterable[str], table: dict[str, str]) -> tuple[str, float] | None
     return counts[0][0], counts[0][1] / total
 
 
+def _hash_share(text: str, part: int = 0) -> float:
+    """A number in [0, 1] fixed by the text: the `part`-th 32 bits of its sha256 (another part
+    gives an independent draw)."""
+    return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[8 * part:8 * part + 8], 16) / 0xFFFFFFFF
+
+
 def _holdout(text: str, share: float) -> bool:
-    return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:8], 16) / 0xFFFFFFFF < share
+    return _hash_share(text) < share
 
 
 def goemotions_items(folder: Path) -> list[TextItem]:
@@ -166,7 +172,7 @@ def xed_items(folder: Path, val_share: float = 0.15, test_share: float = 0.1) ->
         if len(text) < 2 or text.lower() in seen:
             continue
         seen.add(text.lower())
-        u = int(hashlib.sha256(text.encode("utf-8")).hexdigest()[8:16], 16) / 0xFFFFFFFF
+        u = _hash_share(text, part=1)
         split = "test" if u < test_share else "val" if u < test_share + val_share else "train"
         items.append(TextItem(text, label, split, dataset="xed"))
     return items
