@@ -1,9 +1,10 @@
-"""Speech recognition with faster-whisper, batched over utterance clips.
+"""Speech recognition with faster-whisper, batched over windows of speech.
 
-The VAD already cut the audio into utterances, so each clip (< 30 s) is one Whisper window: the
-encoder runs on a batch of clips, the language is chosen per clip among the allowed languages
-from Whisper's own language probabilities, and the decoder runs on the batch with each clip's
-language token. This is faster-whisper's BatchedInferencePipeline with per-clip language choice.
+The VAD already cut the audio into speech spans; consecutive spans are packed into windows of at
+most 30 s, each window's encoder input is only as long as its audio (plus a margin, at least 10 s)
+instead of Whisper's fixed 30 s, the language is chosen per window among the allowed languages from
+Whisper's own language probabilities, and the decoder runs on a batch of windows with each one's
+language token. This is faster-whisper's BatchedInferencePipeline with per-window language choice.
 """
 
 from __future__ import annotations
@@ -41,6 +42,17 @@ class AsrConfig:
     tail_pad_s: float = 0.5
     """Audio after a window's last speech span that the recogniser also hears: VAD ends spans on
     the last loud frame, and a word's fading end otherwise gets cut (docs/accuracy.md, bench_asr)."""
+    max_window_s: float = 29.5
+    """Consecutive speech spans are packed into one window spanning at most this much audio
+    (Whisper reads at most 30 s)."""
+    min_window_s: float = 10.0
+    """Shortest encoder input. Whisper was trained on 30 s windows, but its encoder accepts shorter
+    ones and costs far less on them (a 30 s window about 8x a 10 s one). A window is padded to its
+    longest clip + `window_margin_s`, at least this long; 30 reproduces Whisper's fixed window. A
+    10 s floor left the word error rate unchanged on generated English and Korean speech while a
+    short clip's recognition got several times faster (bench_asr, docs/accuracy.md)."""
+    window_margin_s: float = 2.0
+    """Silence after a window's audio in the encoder input, so that the decoder hears its end."""
 
 
 def _resolve_model(name: str) -> str:
@@ -76,9 +88,10 @@ class Transcriber:
         """Transcribe speech spans and return one utterance per sentence (`sentence_rows`); a span
         in which nothing was recognised is returned as it is, without text.
 
-        Spans are packed into windows of at most 30 s of the original audio (Whisper's
-        encoder always reads 30 s, so one clip per window would waste most of it); each window is
-        decoded with timestamps, and each timed segment goes to the utterance it overlaps most.
+        Spans are packed into windows of at most 30 s of the original audio (fewer, fuller windows
+        and the neighbouring sentences as context); a window's encoder input is as long as its audio
+        plus a margin, at least `AsrConfig.min_window_s` (`encoder_frames`). Each window is decoded
+        with timestamps, and each timed segment goes to the utterance it overlaps most.
         """
         from faster_whisper.audio import pad_or_trim
         from faster_whisper.tokenizer import Tokenizer
@@ -90,17 +103,16 @@ class Transcriber:
                               language=allowed[0] if multilingual else "en")
         prompt = model.get_prompt(tokenizer, [], without_timestamps=False)
         lang_index = prompt.index(tokenizer.language) if multilingual else None
-        windows = pack_windows(utterances, WINDOW_SECONDS)
+        windows = pack_windows(utterances, self.config.max_window_s)
         sentences: dict[int, list[Utterance]] = {}
         bs = max(1, self.config.batch_size)
         for i in range(0, len(windows), bs):
             batch = windows[i:i + bs]
-            feats = np.stack([
-                pad_or_trim(model.feature_extractor(
-                    audio[int(w[0].start * SAMPLE_RATE):int((w[-1].end + self.config.tail_pad_s) * SAMPLE_RATE)])
-                    [..., :-1])
-                for w in batch
-            ])
+            mels = [model.feature_extractor(
+                audio[int(w[0].start * SAMPLE_RATE):int((w[-1].end + self.config.tail_pad_s) * SAMPLE_RATE)])[..., :-1]
+                for w in batch]
+            frames = encoder_frames(max(m.shape[-1] for m in mels), self.config, model.feature_extractor.nb_max_frames)
+            feats = np.stack([pad_or_trim(m, frames) for m in mels])
             encoded = model.encode(feats)
             prompts = [list(prompt) for _ in batch]
             languages = [("en", 1.0)] * len(batch)
@@ -169,7 +181,15 @@ class Transcriber:
         return lang, float(scores[lang] / (sum(scores.values()) or 1.0))
 
 
-WINDOW_SECONDS = 29.5
+FRAMES_PER_SECOND = 100  # Whisper's mel hop: 10 ms
+
+
+def encoder_frames(longest: int, config: AsrConfig, full: int = 3000) -> int:
+    """Mel frames of one batch's encoder input: the longest clip (in frames) + the margin, at least
+    `config.min_window_s`, at most Whisper's full window; even, as the encoder halves it."""
+    wanted = max(longest + config.window_margin_s * FRAMES_PER_SECOND, config.min_window_s * FRAMES_PER_SECOND)
+    frames = int(np.ceil(min(wanted, full)))
+    return min(frames + frames % 2, full)
 
 
 def pack_windows(utterances: Sequence[Utterance], limit: float) -> list[list[Utterance]]:
