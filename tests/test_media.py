@@ -60,3 +60,39 @@ def test_decoded_audio_has_the_announced_length(tmp_path):
     tone = (0.1 * np.sin(np.arange(16000 * 3) / 16000 * 2 * np.pi * 220)).astype(np.float32)
     audio = load_audio(write_wav(tmp_path / "tone.wav", tone))
     assert len(audio) == len(tone) and np.abs(audio - tone).max() < 1e-3
+
+
+def test_long_audio_is_decoded_into_a_memory_map(tmp_path, monkeypatch):
+    """Past MAPPED_SAMPLES the samples live in a mapped temporary file, unchanged; growing past
+    the announced length keeps them mapped."""
+    import unlock_feeling.media.decode as decode
+    from synth import write_wav
+
+    tone = (0.1 * np.sin(np.arange(16000 * 3) / 16000 * 2 * np.pi * 220)).astype(np.float32)
+    path = write_wav(tmp_path / "tone.wav", tone)
+    in_memory = load_audio(path)
+    monkeypatch.setattr(decode, "MAPPED_SAMPLES", 16000)
+    mapped = load_audio(path)
+    assert isinstance(mapped.base, np.memmap) and not isinstance(in_memory.base, np.memmap)
+    assert type(mapped) is np.ndarray and np.array_equal(mapped, in_memory)
+    buf = decode._Samples()
+    buf.reserve(16000)
+    buf.append(tone)  # 48,000 samples into 16,000 reserved
+    assert isinstance(buf.samples().base, np.memmap) and np.array_equal(buf.samples(), tone)
+    assert list(tmp_path.iterdir()) == [path]  # nothing written beside the input
+
+
+def test_long_audio_stays_in_memory_when_the_temporary_disk_is_full(tmp_path, monkeypatch):
+    import errno
+
+    import unlock_feeling.media.decode as decode
+    from synth import write_wav
+
+    def full(*_args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    tone = (0.1 * np.sin(np.arange(16000 * 2) / 16000 * 2 * np.pi * 220)).astype(np.float32)
+    monkeypatch.setattr(decode, "MAPPED_SAMPLES", 16000)
+    monkeypatch.setattr(decode.os, "posix_fallocate", full)
+    audio = load_audio(write_wav(tmp_path / "tone.wav", tone))
+    assert not isinstance(audio.base, np.memmap) and np.abs(audio - tone).max() < 1e-3

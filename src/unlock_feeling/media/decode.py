@@ -1,13 +1,16 @@
 """Probe and decode media with PyAV (audio, video) and Pillow (still images).
 
-Audio is decoded as a stream and resampled to 16 kHz mono float32. Video frames are decoded as a
-stream too: only the frames nearest to the requested times are converted to RGB arrays, so a long
-video is never held in memory.
+Audio is decoded as a stream and resampled to 16 kHz mono float32; a long track goes into a
+memory-mapped temporary file, not the process's own memory. Video frames are decoded as a stream
+too: only the frames nearest to the requested times are converted to RGB arrays, so a long video
+is never held in memory.
 """
 
 from __future__ import annotations
 
 import bisect
+import os
+import tempfile
 from contextlib import contextmanager
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -171,6 +174,24 @@ def _truncated(path: str | Path, decoded: float) -> UserInputError:
     return UserInputError(f"{path}: file is truncated or corrupt after {decoded:.1f} s")
 
 
+MAPPED_SAMPLES = 10 * 60 * SAMPLE_RATE
+"""Audio longer than this (10 min) is decoded into a memory-mapped temporary file (deleted when the
+audio is no longer used): its pages are file-backed, so the kernel can write them out and drop
+them under memory pressure instead of the process holding an hour's 230 MB."""
+
+
+def _allocate(n: int) -> np.ndarray:
+    if n < MAPPED_SAMPLES:
+        return np.empty(n, np.float32)
+    try:
+        with tempfile.TemporaryFile(prefix="unlock-feeling-audio-") as f:  # unlinked at once; the map keeps it
+            # blocks reserved now: writing to a map of a file the disk cannot hold would kill the process
+            os.posix_fallocate(f.fileno(), 0, n * np.dtype(np.float32).itemsize)
+            return np.memmap(f, np.float32, "r+", shape=(n,))
+    except OSError:  # no space (or no temporary folder): keep it in memory as before
+        return np.empty(n, np.float32)
+
+
 class _Samples:
     """A growing float32 buffer, allocated once at the length the file announces, so that an
     hour of audio (230 MB) is never held twice (chunks and their concatenation)."""
@@ -181,7 +202,7 @@ class _Samples:
 
     def reserve(self, n: int) -> None:
         if n > len(self._data):
-            grown = np.empty(n, np.float32)
+            grown = _allocate(n)
             grown[:self.size] = self._data[:self.size]
             self._data = grown
 
@@ -192,7 +213,7 @@ class _Samples:
         self.size += len(chunk)
 
     def samples(self) -> np.ndarray:
-        return self._data[:self.size]
+        return self._data[:self.size].view(np.ndarray)  # a plain array (over the map, if mapped)
 
 
 def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
