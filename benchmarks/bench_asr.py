@@ -109,15 +109,17 @@ def window_section(real: Path | None) -> None:
             refs = [r if r is not None else t for (_, r), t in zip(clips, texts[reference])]
             wer = jiwer.wer([norm(r) or "-" for r in refs], [norm(h) or "-" for h in texts[label]])
             rows.append((name, len(clips), duration, label, wer, seconds[label], seconds[label] / len(clips),
-                         sum(repeats(h) for h in texts[label])))
+                         sum(repeats(h) for h in texts[label]), sum(len(norm(h).split()) for h in texts[label])))
             print(name, label, round(wer, 4), round(seconds[label], 2), flush=True)
     lines = [f"Measured {date.today()} on {machine()}; `python benchmarks/bench_asr.py"
              f"{' --real DIR' if real else ''}`. whisper-base int8, beam 5, English, 2 threads; recognition only "
              "(VAD spans given), models loaded before timing; times compare within this run only.", "",
-             "| input | clips | audio | encoder window | WER | repeated words | recognition s | s per clip |",
-             "|---|---:|---:|---|---:|---:|---:|---:|"]
-    for name, n, duration, label, wer, sec, per, rep in rows:
-        lines.append(f"| {name} | {n} | {duration:.0f} s | {label} | {wer:.3f} | {rep} | {sec:.2f} | {per:.3f} |")
+             "| input | clips | audio | encoder window | WER | words recognised | repeated words | recognition s "
+             "| s per clip |",
+             "|---|---:|---:|---|---:|---:|---:|---:|---:|"]
+    for name, n, duration, label, wer, sec, per, rep, words in rows:
+        lines.append(f"| {name} | {n} | {duration:.0f} s | {label} | {wer:.3f} | {words} | {rep} | {sec:.2f} "
+                     f"| {per:.3f} |")
     write_section("asr-window", "## Encoder window: Whisper's 30 s or the audio's own length\n\n" + "\n".join(lines),
                   ROOT / "docs" / "accuracy.md")
     print("\n".join(lines))
