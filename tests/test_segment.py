@@ -36,15 +36,17 @@ def test_pack_windows_respects_the_limit():
     assert [u for w in windows for u in w] == spans  # order kept, nothing lost
 
 
-def test_encoder_window_follows_the_audio_within_its_floor_and_whisper_window():
+def test_only_short_windows_get_a_short_encoder_input():
     from unlock_feeling.segment.asr import AsrConfig, encoder_frames
 
-    cfg = AsrConfig()  # floor 10 s, margin 2 s
-    assert encoder_frames(150, cfg) == 1000  # a 1.5 s clip: the 10 s floor
-    assert encoder_frames(1201, cfg) == 1402  # 12 s + 2 s margin, rounded up to even
-    assert encoder_frames(2900, cfg) == 3000  # never past Whisper's window
-    assert encoder_frames(150, AsrConfig(min_window_s=30.0)) == 3000  # Whisper's fixed window
-    assert encoder_frames(150, AsrConfig(min_window_s=1.0, window_margin_s=0.0)) == 150
+    cfg = AsrConfig()  # 10 s for windows whose audio + 2 s margin fits; else Whisper's 30 s
+    assert encoder_frames(150, cfg) == 1000  # a 1.5 s clip
+    assert encoder_frames(800, cfg) == 1000  # 8 s + 2 s: still fits
+    assert encoder_frames(801, cfg) == 3000  # longer windows: the full window, as Whisper was trained
+    assert encoder_frames(2950, cfg) == 3000
+    assert encoder_frames(150, AsrConfig(short_window_s=30.0)) == 3000  # Whisper's fixed window
+    assert encoder_frames(150, AsrConfig(short_window_s=0.0)) == 3000
+    assert encoder_frames(150, AsrConfig(short_window_s=5.0, window_margin_s=0.0)) == 500
 
 
 def test_short_clip_is_recognised_alike_with_a_short_encoder_window():
@@ -59,8 +61,8 @@ def test_short_clip_is_recognised_alike_with_a_short_encoder_window():
                             silence(0.3)])
     spans = speech_spans(audio, VadConfig())
     texts = []
-    for floor in (AsrConfig.min_window_s, 30.0):
-        rows = Transcriber(AsrConfig(languages=("en",), min_window_s=floor)).transcribe(audio, spans)
+    for window in (AsrConfig.short_window_s, 30.0):
+        rows = Transcriber(AsrConfig(languages=("en",), short_window_s=window)).transcribe(audio, spans)
         texts.append(" ".join(u.text for u in rows).lower().strip(" ."))
     assert "leaves from platform 4 at noon" in texts[0]
     assert texts[0] == texts[1]

@@ -88,7 +88,7 @@ def option_limits(o: AnalyzeOptions) -> list[tuple[str, float, float, float]]:
     return [("window", o.window, 0.5, 600.0), ("fps", o.face.fps, 0.1, 30.0),
             ("max_frames", o.face.max_frames, 1, 600), ("beam_size", o.asr.beam_size, 1, 10),
             ("batch_size", o.asr.batch_size, 1, 64), ("threads", o.threads, 1, 64),
-            ("max_side", o.face.max_side, 64, 4096), ("min_window_s", o.asr.min_window_s, 1.0, 30.0),
+            ("max_side", o.face.max_side, 64, 4096), ("short_window_s", o.asr.short_window_s, 0.0, 30.0),
             ("max_window_s", o.asr.max_window_s, 1.0, 29.5),
             ("window_margin_s", o.asr.window_margin_s, 0.0, 10.0)]
 

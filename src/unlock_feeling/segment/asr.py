@@ -1,8 +1,8 @@
 """Speech recognition with faster-whisper, batched over windows of speech.
 
 The VAD already cut the audio into speech spans; consecutive spans are packed into windows of at
-most 30 s, each window's encoder input is only as long as its audio (plus a margin, at least 10 s)
-instead of Whisper's fixed 30 s, the language is chosen per window among the allowed languages from
+most 30 s, a short window (audio + margin ≤ 10 s) is encoded at 10 s instead of Whisper's fixed
+30 s, the language is chosen per window among the allowed languages from
 Whisper's own language probabilities, and the decoder runs on a batch of windows with each one's
 language token. This is faster-whisper's BatchedInferencePipeline with per-window language choice.
 """
@@ -45,14 +45,15 @@ class AsrConfig:
     max_window_s: float = 29.5
     """Consecutive speech spans are packed into one window spanning at most this much audio
     (Whisper reads at most 30 s)."""
-    min_window_s: float = 10.0
-    """Shortest encoder input. Whisper was trained on 30 s windows, but its encoder accepts shorter
-    ones and costs far less on them (a 30 s window about 8x a 10 s one). A window is padded to its
-    longest clip + `window_margin_s`, at least this long; 30 reproduces Whisper's fixed window. A
-    10 s floor left the word error rate unchanged on generated English and Korean speech while a
-    short clip's recognition got several times faster (bench_asr, docs/accuracy.md)."""
+    short_window_s: float = 10.0
+    """A window whose audio + `window_margin_s` fits in this many seconds is encoded at this length
+    instead of Whisper's fixed 30 s (its encoder accepts shorter inputs and costs far less on them:
+    a 30 s input about 8x a 10 s one); longer windows get the full 30 s. On short clips this left the
+    word error rate nearly unchanged at about 2.5x the speed, while shortening long windows too
+    changed sentence punctuation on continuous speech (bench_asr, docs/accuracy.md). 0 or 30
+    always uses Whisper's window."""
     window_margin_s: float = 2.0
-    """Silence after a window's audio in the encoder input, so that the decoder hears its end."""
+    """Silence after a short window's audio in the encoder input, so that the decoder hears its end."""
 
 
 def _resolve_model(name: str) -> str:
@@ -89,8 +90,8 @@ class Transcriber:
         in which nothing was recognised is returned as it is, without text.
 
         Spans are packed into windows of at most 30 s of the original audio (fewer, fuller windows
-        and the neighbouring sentences as context); a window's encoder input is as long as its audio
-        plus a margin, at least `AsrConfig.min_window_s` (`encoder_frames`). Each window is decoded
+        and the neighbouring sentences as context); a short window is encoded at
+        `AsrConfig.short_window_s` instead of 30 s (`encoder_frames`). Each window is decoded
         with timestamps, and each timed segment goes to the utterance it overlaps most.
         """
         from faster_whisper.audio import pad_or_trim
@@ -185,11 +186,12 @@ FRAMES_PER_SECOND = 100  # Whisper's mel hop: 10 ms
 
 
 def encoder_frames(longest: int, config: AsrConfig, full: int = 3000) -> int:
-    """Mel frames of one batch's encoder input: the longest clip (in frames) + the margin, at least
-    `config.min_window_s`, at most Whisper's full window; even, as the encoder halves it."""
-    wanted = max(longest + config.window_margin_s * FRAMES_PER_SECOND, config.min_window_s * FRAMES_PER_SECOND)
-    frames = int(np.ceil(min(wanted, full)))
-    return min(frames + frames % 2, full)
+    """Mel frames of one batch's encoder input: `config.short_window_s` if its longest clip (in
+    frames) + the margin fits in it, else Whisper's full window."""
+    short = int(round(config.short_window_s * FRAMES_PER_SECOND))
+    if 0 < short < full and longest + config.window_margin_s * FRAMES_PER_SECOND <= short:
+        return short
+    return full
 
 
 def pack_windows(utterances: Sequence[Utterance], limit: float) -> list[list[Utterance]]:
