@@ -9,8 +9,9 @@ signs of degenerate decoding: words in Title Case or ALL CAPS in mid-sentence, a
 
 Encoder window (`AsrConfig.short_window_s`): the same paragraphs, and each sentence as a clip of its
 own (a short input, where Whisper's fixed 30 s window costs most), recognised with the encoder
-input padded to 30 s (Whisper's own window), or to 10 s or 5 s when the window's audio + 2 s fits. Real recordings have no reference transcripts here, so for them the table gives how far
-each shorter window's text is from the 30 s window's (WER against it), not an error rate.
+input padded to 30 s (Whisper's own window), or to 10 s or 5 s when the window's audio + 2 s
+fits. Real recordings have no reference transcripts here, so for them the table gives how far each
+shorter window's text is from the 30 s window's (WER against it), not an error rate.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ PARAGRAPHS = [
 ]
 
 
+SENTENCES = [s for p in PARAGRAPHS for s in re.split(r"(?<=[.!?])\s+", p)]
+
+
 def norm(s: str) -> str:
     import jiwer
 
@@ -74,12 +78,11 @@ def window_section(real: Path | None) -> None:
     from unlock_feeling.segment.vad import VadConfig, speech_spans
     from synth import silence, speak
 
-    sentences = [s for p in PARAGRAPHS for s in re.split(r"(?<=[.!?])\s+", p)]
     sets = {
         "paragraphs (continuous speech)": [(np.concatenate([silence(0.4), speak(p), silence(0.4)]), p)
                                            for p in PARAGRAPHS],
         "single sentences (one short clip each)": [(np.concatenate([silence(0.3), speak(s), silence(0.3)]), s)
-                                                   for s in sentences],
+                                                   for s in SENTENCES],
     }
     if real is not None:
         files = sorted(f for ext in ("flac", "mp3", "wav") for f in real.rglob(f"*.{ext}"))[:40]
@@ -98,8 +101,8 @@ def window_section(real: Path | None) -> None:
         spans = [speech_spans(a, VadConfig()) for a, _ in clips]
         texts: dict[str, list[str]] = {}
         seconds: dict[str, float] = {}
-        for label, (floor, pack) in settings.items():
-            tr = Transcriber(AsrConfig(languages=("en",), short_window_s=floor, max_window_s=pack))
+        for label, (window, pack) in settings.items():
+            tr = Transcriber(AsrConfig(languages=("en",), short_window_s=window, max_window_s=pack))
             tr.model  # noqa: B018  (load outside the timing)
             t0 = time.perf_counter()
             texts[label] = [" ".join(u.text for u in tr.transcribe(a, sp)) for (a, _), sp in zip(clips, spans)]
@@ -119,7 +122,7 @@ def window_section(real: Path | None) -> None:
     for name, n, duration, label, wer, sec, per, rep, words in rows:
         lines.append(f"| {name} | {n} | {duration:.0f} s | {label} | {wer:.3f} | {words} | {rep} | {sec:.2f} "
                      f"| {per:.3f} |")
-    write_section("asr-window", "## Encoder window: Whisper's 30 s or the audio's own length\n\n" + "\n".join(lines),
+    write_section("asr-window", "## Encoder window: Whisper's 30 s, or shorter for short windows\n\n" + "\n".join(lines),
                   ROOT / "docs" / "accuracy.md")
     print("\n".join(lines))
 
@@ -172,7 +175,7 @@ def main() -> None:
         rows.append((name, wer, sum(odd_case(h) for h in hyps), sum(repeats(h) for h in hyps), rows_out,
                      seconds / total_s, hyps))
         print(name, round(wer, 4), flush=True)
-    n_sent = sum(len(re.split(r"(?<=[.!?])\s+", p)) for p in PARAGRAPHS)
+    n_sent = len(SENTENCES)
     lines = [f"Measured {date.today()} on {machine()}; `python benchmarks/bench_asr.py`. {len(PARAGRAPHS)} paragraphs "
              f"of continuous espeak-ng English ({n_sent} sentences, {total_s:.0f} s), whisper-base int8, 2 threads.", "",
              "| decoding | WER | mid-sentence Title/CAPS words | repeated words | rows (sentences) | RTF |",

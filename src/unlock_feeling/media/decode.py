@@ -181,12 +181,13 @@ them under memory pressure instead of the process holding an hour's 230 MB."""
 
 
 def _allocate(n: int) -> np.ndarray:
-    if n < MAPPED_SAMPLES:
+    reserve = getattr(os, "posix_fallocate", None)  # not on macOS or Windows: keep it in memory there
+    if n < MAPPED_SAMPLES or reserve is None:
         return np.empty(n, np.float32)
     try:
         with tempfile.TemporaryFile(prefix="unlock-feeling-audio-") as f:  # unlinked at once; the map keeps it
             # blocks reserved now: writing to a map of a file the disk cannot hold would kill the process
-            os.posix_fallocate(f.fileno(), 0, n * np.dtype(np.float32).itemsize)
+            reserve(f.fileno(), 0, n * np.dtype(np.float32).itemsize)
             return np.memmap(f, np.float32, "r+", shape=(n,))
     except OSError:  # no space (or no temporary folder): keep it in memory as before
         return np.empty(n, np.float32)
