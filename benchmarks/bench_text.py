@@ -254,9 +254,11 @@ def main() -> None:
                  for s in sets), ""]
     lines += speed_lines(args.model, args.previous)
     training = json.loads(new_model.metadata.get("training", "{}"))
-    lines += ["", f"New model: `tools/train_text_model.py`; training summary: best epoch {training.get('best_epoch')}, "
-              f"{training.get('train_items')} training items {training.get('train_by_corpus')}, validation macro-F1 "
-              f"per corpus {training['history'][training['best_epoch'] - 1]['val_macro_f1'] if training else ''}, "
+    runs = training.get("runs") or [{"best_epoch": training.get("best_epoch"), "history": training.get("history", [])}]
+    val = training.get("val_macro_f1") or (runs[0]["history"][runs[0]["best_epoch"] - 1]["val_macro_f1"] if training else "")
+    lines += ["", f"New model: `tools/train_text_model.py`; training summary: {len(runs)} run(s), best epochs "
+              f"{[r['best_epoch'] for r in runs]}, {training.get('train_items')} training items "
+              f"{training.get('train_by_corpus')}, validation macro-F1 per corpus {val}, "
               f"temperature {training.get('temperature')}, class bias {training.get('bias')}."]
     write_section("text-real", "## Text emotion on real language (the default text model)\n\n" + "\n".join(lines), DOC)
     print("\n".join(lines))

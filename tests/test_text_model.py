@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -145,3 +146,63 @@ def test_torch_training_graph_matches_numpy_inference(shipped, base):
     for k, v in exported.lora_b.items():
         np.testing.assert_allclose(v, shipped.adapter.lora_b[k], atol=1e-7)
     assert replace(exported, lora_a={}, lora_b={}, vectors={}).scale == pytest.approx(shipped.adapter.scale)
+
+
+def test_averaged_runs_are_the_mean_of_their_weights(base):
+    """A model soup of k runs folds into exactly the mean of the runs' adapted weights and heads."""
+    torch = pytest.importorskip("torch")
+    from unlock_feeling.train.text_model import TextEmotionNet, TextTrainConfig, average_nets
+
+    cfg = TextTrainConfig(n_frozen=10, rank=4, dropout=0.0)
+    nets = []
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        net = TextEmotionNet(base.weights, cfg)
+        with torch.no_grad():
+            for p in net.parameters():
+                p.add_(0.05 * torch.randn_like(p))
+        nets.append(net)
+    soup = average_nets(nets, base.weights)
+    folded = [n.adapter().apply(base.weights.tensors) for n in nets]
+    got = soup.adapter().apply(base.weights.tensors)
+    assert next(iter(soup.adapter().lora_a.values())).shape[0] == 2 * cfg.rank
+    for name in ("l10.q.w", "l11.fo.w", "l11.aln.w", "l10.oln.b"):
+        np.testing.assert_allclose(got[name], (folded[0][name] + folded[1][name]) / 2, atol=1e-5)
+        assert not np.allclose(folded[0][name], folded[1][name])
+    np.testing.assert_allclose(soup.head.weight.detach().numpy(),
+                               (nets[0].head.weight + nets[1].head.weight).detach().numpy() / 2, atol=1e-7)
+    with pytest.raises(ValueError, match="same configuration"):
+        average_nets([nets[0], TextEmotionNet(base.weights, replace(cfg, rank=8))], base.weights)
+
+
+def test_train_text_command_averages_runs(tmp_path):
+    """`train-text --runs 2` trains twice, averages, calibrates and writes a model `analyze` loads."""
+    pytest.importorskip("torch")
+    from typer.testing import CliRunner
+
+    from unlock_feeling.cli import app
+
+    rows = []
+    for lang in ("en", "ko"):
+        with open(CORPUS / f"{lang}_train.tsv", encoding="utf-8") as f:
+            by_label: dict[str, list[str]] = {}
+            for r in csv.DictReader(f, delimiter="\t"):
+                by_label.setdefault(r["label"], []).append(r["text"])
+        for label, texts in by_label.items():
+            rows += [(t, label, "train") for t in texts[:4]] + [(t, label, "val") for t in texts[4:6]]
+            rows += [(texts[6], label, "test")]
+    data = tmp_path / "mine.csv"
+    with open(data, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([("text", "label", "split"), *rows])
+    out = tmp_path / "mine.safetensors"
+    result = CliRunner().invoke(app, ["train-text", str(data), "-o", str(out), "--store", str(tmp_path / "st"),
+                                      "--epochs", "1", "--runs", "2"])
+    assert result.exit_code == 0, result.output
+    assert "test: 14 sentences" in result.output
+    model = TextEmotionModel.load(out)
+    training = json.loads(model.metadata["training"])
+    assert [r["seed"] for r in training["runs"]] == [0, 1]
+    assert next(iter(model.adapter.lora_a.values())).shape[0] == 2 * training["config"]["rank"]
+    p = model(["I am so happy today!", "너무 무서워요."])
+    assert p.shape == (2, len(LABELS))
+    np.testing.assert_allclose(p.sum(1), 1.0, atol=1e-5)

@@ -39,6 +39,9 @@ class TextTrainConfig:
     weight_decay: float = 0.01
     dropout: float = 0.1
     seed: int = 0
+    runs: int = 1
+    """Independent runs (seeds `seed`, `seed + 1`, ...) whose weights are averaged into one model
+    (a "model soup", `average_nets`): same size and speed at run time, training time × runs."""
 
 
 class LoraLinear(nn.Module):
@@ -190,7 +193,7 @@ def fit_calibration(logits: np.ndarray, y: np.ndarray, w: np.ndarray, steps: int
 
     opt.step(closure)
     b = bias.detach().numpy()
-    return float(log_t.exp()), (b - b.mean()).astype(np.float32)
+    return float(log_t.detach().exp()), (b - b.mean()).astype(np.float32)
 
 
 def _macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
@@ -228,15 +231,44 @@ def evaluate_text_model(model, items: Sequence[TextItem]) -> dict[str, float]:  
             "weighted_f1": float(f1_score(y, pred, average="weighted", labels=labels, zero_division=0))}
 
 
+def average_nets(nets: Sequence[TextEmotionNet], weights: E5Weights) -> TextEmotionNet:
+    """The uniform weight average of nets fine-tuned from the same start (a "model soup").
+
+    The average of k LoRA deltas B_i A_i / k is itself a LoRA of rank k·r (the A's stacked, the
+    B's stacked and divided by k), so the average is exact and folds into the weights at load
+    time like a single run; LayerNorms and the head are averaged."""
+    k = len(nets)
+    cfg = nets[0].cfg
+    if any(n.cfg != cfg for n in nets):
+        raise ValueError("only nets trained with the same configuration can be averaged")
+    out = TextEmotionNet(weights, dataclasses.replace(cfg, rank=cfg.rank * k, alpha=cfg.alpha * k))
+    states = [n.state_dict() for n in nets]
+    merged = {}
+    for name in out.state_dict():
+        parts = [st[name] for st in states]
+        if name.endswith(".a"):
+            merged[name] = torch.cat(parts, 0)
+        elif name.endswith(".b"):
+            merged[name] = torch.cat(parts, 1) / k
+        else:
+            merged[name] = sum(parts[1:], parts[0]) / k
+    out.load_state_dict(merged)
+    return out
+
+
+def _val_scores(net: TextEmotionNet, states: Sequence[np.ndarray], y: np.ndarray, groups: np.ndarray) -> dict[str, float]:
+    pred = logits_of(net, states).argmax(1)
+    return {g: round(_macro_f1(y[groups == g], pred[groups == g]), 4) for g in np.unique(groups)}
+
+
 def train_text_model(items: Sequence[TextItem], cfg: TextTrainConfig, store_root: Path | str,  # type: ignore[no-untyped-def]
                      dataset_weights: dict[str, float], log: Callable[[str], None] = print):
-    """Train on items with split 'train', choose the epoch and calibrate on 'val'. Returns (model, summary)."""
+    """Train on items with split 'train', choose the epoch (per run) and calibrate on 'val'; with
+    `cfg.runs` > 1 the runs' weights are averaged before calibration. Returns (model, summary)."""
     from unlock_feeling.extract.text import TextEmotionModel, base_encoder
     from unlock_feeling.train.text_states import LowerStatesConfig, lower_states
     from unlock_feeling.store.parquet import FeatureStore
 
-    torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
     encoder, encoder_sha = base_encoder()
     texts = [it.text for it in items]
     t0 = time.time()
@@ -253,32 +285,25 @@ def train_text_model(items: Sequence[TextItem], cfg: TextTrainConfig, store_root
     w *= np.array([dataset_weights.get(g, 1.0) for g in groups], np.float32)
     tr, va = np.flatnonzero(split == "train"), np.flatnonzero(split == "val")
     tr_states, va_states = [states[i] for i in tr], [states[i] for i in va]
-    net = TextEmotionNet(encoder.weights, cfg)
-    opt = make_optimizer(net)
-    steps = cfg.epochs * math.ceil(len(tr) / cfg.batch_size)
-    warmup = max(1, steps // 20)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / max(1, steps - warmup))))
-    history: list[dict[str, Any]] = []
-    best: tuple[float, dict[str, torch.Tensor], int] = (-1.0, {}, 0)
-    for epoch in range(cfg.epochs):
-        loss = train_epoch(net, opt, sched, tr_states, y[tr], w[tr], rng, log)
-        logits = logits_of(net, va_states)
-        pred = logits.argmax(1)
-        per = {g: round(_macro_f1(y[va][groups[va] == g], pred[groups[va] == g]), 4) for g in np.unique(groups[va])}
-        score = float(np.mean(list(per.values())))
-        history.append({"epoch": epoch + 1, "loss": round(loss, 4), "val_macro_f1": per, "val_mean": round(score, 4)})
-        log(json.dumps(history[-1]))
-        if score > best[0]:
-            best = (score, {k: v.clone() for k, v in net.state_dict().items()}, epoch + 1)
-    net.load_state_dict(best[1])
+    nets, runs = [], []
+    for run in range(cfg.runs):
+        seed = cfg.seed + run
+        if cfg.runs > 1:
+            log(f"run {run + 1}/{cfg.runs} (seed {seed})")
+        net, history, best_epoch = _train_run(encoder.weights, cfg, seed, tr_states, y[tr], w[tr],
+                                              va_states, y[va], groups[va], log)
+        nets.append(net)
+        runs.append({"seed": seed, "history": history, "best_epoch": best_epoch})
+    net = nets[0] if len(nets) == 1 else average_nets(nets, encoder.weights)
+    val_scores = _val_scores(net, va_states, y[va], groups[va])
     logits = logits_of(net, va_states)
     # each validation corpus counts equally in the calibration
     cal_w = np.array([1.0 / np.sum(groups[va] == g) for g in groups[va]], np.float32)
     temperature, bias = fit_calibration(logits, y[va], cal_w)
     summary = {"config": dataclasses.asdict(cfg), "train_items": int(len(tr)), "val_items": int(len(va)),
                "train_by_corpus": {g: int(np.sum(groups[tr] == g)) for g in np.unique(groups[tr])},
-               "dataset_weights": dataset_weights, "history": history, "best_epoch": best[2],
+               "dataset_weights": dataset_weights, "runs": runs, "val_macro_f1": val_scores,
+               "val_mean": round(float(np.mean(list(val_scores.values()))), 4),
                "temperature": round(temperature, 4), "bias": [round(float(b), 4) for b in bias]}
     head_w = net.head.weight.detach().numpy().copy()
     head_b = net.head.bias.detach().numpy().copy()
@@ -286,6 +311,32 @@ def train_text_model(items: Sequence[TextItem], cfg: TextTrainConfig, store_root
                                    {"n_frozen": str(cfg.n_frozen), "encoder_sha256": encoder_sha,
                                     "training": json.dumps(summary, ensure_ascii=False)})
     return model, summary
+
+
+def _train_run(weights: E5Weights, cfg: TextTrainConfig, seed: int, tr_states: Sequence[np.ndarray],
+               y_tr: np.ndarray, w_tr: np.ndarray, va_states: Sequence[np.ndarray], y_va: np.ndarray,
+               g_va: np.ndarray, log: Callable[[str], None]) -> tuple[TextEmotionNet, list[dict[str, Any]], int]:
+    """One run from `seed`: the net at its best epoch (mean validation macro-F1 over corpora)."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    net = TextEmotionNet(weights, cfg)
+    opt = make_optimizer(net)
+    steps = cfg.epochs * math.ceil(len(tr_states) / cfg.batch_size)
+    warmup = max(1, steps // 20)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / max(1, steps - warmup))))
+    history: list[dict[str, Any]] = []
+    best: tuple[float, dict[str, torch.Tensor], int] = (-1.0, {}, 0)
+    for epoch in range(cfg.epochs):
+        loss = train_epoch(net, opt, sched, tr_states, y_tr, w_tr, rng, log)
+        per = _val_scores(net, va_states, y_va, g_va)
+        score = float(np.mean(list(per.values())))
+        history.append({"epoch": epoch + 1, "loss": round(loss, 4), "val_macro_f1": per, "val_mean": round(score, 4)})
+        log(json.dumps(history[-1]))
+        if score > best[0]:
+            best = (score, {k: v.clone() for k, v in net.state_dict().items()}, epoch + 1)
+    net.load_state_dict(best[1])
+    return net, history, best[2]
 
 
 def train_epoch(net: TextEmotionNet, opt: torch.optim.Optimizer, sched, states: Sequence[np.ndarray],  # type: ignore[no-untyped-def]
