@@ -121,16 +121,7 @@ def test_torch_training_graph_matches_numpy_inference(shipped, base):
     rank = next(iter(shipped.adapter.lora_a.values())).shape[0]
     cfg = TextTrainConfig(n_frozen=n_frozen, rank=rank, alpha=shipped.adapter.scale * rank, dropout=0.0)
     net = TextEmotionNet(base.weights, cfg)
-    with torch.no_grad():
-        for i, layer in enumerate(net.layers, start=n_frozen):
-            for m, lin in layer.lin.items():
-                lin.a.copy_(torch.from_numpy(shipped.adapter.lora_a[f"l{i}.{m}"]))
-                lin.b.copy_(torch.from_numpy(shipped.adapter.lora_b[f"l{i}.{m}"]))
-            for name in ("aln", "oln"):
-                getattr(layer, name).weight.copy_(torch.from_numpy(shipped.adapter.vectors[f"l{i}.{name}.w"]))
-                getattr(layer, name).bias.copy_(torch.from_numpy(shipped.adapter.vectors[f"l{i}.{name}.b"]))
-        net.head.weight.copy_(torch.from_numpy(shipped.head_weight))
-        net.head.bias.copy_(torch.from_numpy(shipped.head_bias))
+    net.load(shipped.adapter, shipped.head_weight, shipped.head_bias)
     net.eval()
     texts = ["What a lovely surprise!", "그 사람 때문에 너무 짜증나.", "ok"]
     states = []

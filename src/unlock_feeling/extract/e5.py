@@ -20,6 +20,7 @@ No PyTorch here: analysis runs this numpy path; training rebuilds the same netwo
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -198,6 +199,21 @@ class Adapter:
     lora_b: dict[str, np.ndarray] = field(default_factory=dict)
     vectors: dict[str, np.ndarray] = field(default_factory=dict)
     scale: float = 1.0
+
+    @staticmethod
+    def average(adapters: Sequence[Adapter]) -> Adapter:
+        """The uniform average of adapters fine-tuned from the same weights (a "model soup"):
+        the mean of k LoRA deltas B_i A_i is itself a LoRA of rank k·r (the A's stacked, the B's
+        stacked and divided by k), so it is exact and folds into the weights like a single one;
+        the vectors are averaged."""
+        first = adapters[0]
+        if any(a.scale != first.scale or a.lora_a.keys() != first.lora_a.keys()
+               or a.vectors.keys() != first.vectors.keys() for a in adapters):
+            raise ValueError("only adapters of the same layers and LoRA scale can be averaged")
+        k = len(adapters)
+        return Adapter({n: np.concatenate([a.lora_a[n] for a in adapters], 0) for n in first.lora_a},
+                       {n: np.concatenate([a.lora_b[n] for a in adapters], 1) / k for n in first.lora_b},
+                       {n: np.mean([a.vectors[n] for a in adapters], axis=0) for n in first.vectors}, first.scale)
 
     def apply(self, tensors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         out = dict(tensors)

@@ -107,6 +107,19 @@ class TextEmotionNet(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return self.head(self.drop(self.pooled(x, mask)))
 
+    def load(self, adapter: Adapter, head_weight: np.ndarray, head_bias: np.ndarray) -> None:
+        """Set the trainable parameters from an exported adapter and head (the inverse of `adapter`)."""
+        with torch.no_grad():
+            for i, layer in enumerate(cast("list[UpperLayer]", list(self.layers)), start=self.cfg.n_frozen):
+                for m, lin in cast("dict[str, LoraLinear]", dict(layer.lin.items())).items():
+                    lin.a.copy_(torch.from_numpy(adapter.lora_a[f"l{i}.{m}"]))
+                    lin.b.copy_(torch.from_numpy(adapter.lora_b[f"l{i}.{m}"]))
+                for name in ("aln", "oln"):
+                    getattr(layer, name).weight.copy_(torch.from_numpy(adapter.vectors[f"l{i}.{name}.w"]))
+                    getattr(layer, name).bias.copy_(torch.from_numpy(adapter.vectors[f"l{i}.{name}.b"]))
+            self.head.weight.copy_(torch.from_numpy(head_weight))
+            self.head.bias.copy_(torch.from_numpy(head_bias))
+
     def adapter(self) -> Adapter:
         a, b, vectors = {}, {}, {}
         for i, layer in enumerate(cast("list[UpperLayer]", list(self.layers)), start=self.cfg.n_frozen):
@@ -196,10 +209,13 @@ def fit_calibration(logits: np.ndarray, y: np.ndarray, w: np.ndarray, steps: int
     return float(log_t.detach().exp()), (b - b.mean()).astype(np.float32)
 
 
-def _macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
+def macro_f1_by_group(y: np.ndarray, pred: np.ndarray, groups: np.ndarray) -> dict[str, float]:
+    """Macro-F1 over LABELS per group (corpus), rounded to 4 places: the training's criterion."""
     from sklearn.metrics import f1_score
 
-    return float(f1_score(y, pred, average="macro", labels=list(range(len(LABELS))), zero_division=0))
+    return {str(g): round(float(f1_score(y[groups == g], pred[groups == g], average="macro",
+                                         labels=list(range(len(LABELS))), zero_division=0)), 4)
+            for g in np.unique(groups)}
 
 
 def load_text_items(paths: Sequence[Path]) -> list[TextItem]:
@@ -232,33 +248,17 @@ def evaluate_text_model(model, items: Sequence[TextItem]) -> dict[str, float]:  
 
 
 def average_nets(nets: Sequence[TextEmotionNet], weights: E5Weights) -> TextEmotionNet:
-    """The uniform weight average of nets fine-tuned from the same start (a "model soup").
-
-    The average of k LoRA deltas B_i A_i / k is itself a LoRA of rank k·r (the A's stacked, the
-    B's stacked and divided by k), so the average is exact and folds into the weights at load
-    time like a single run; LayerNorms and the head are averaged."""
-    k = len(nets)
+    """The uniform weight average of nets trained from the same start (`Adapter.average`, exact)
+    with the mean head: a net of rank k·r that runs like one."""
     cfg = nets[0].cfg
     if any(n.cfg != cfg for n in nets):
         raise ValueError("only nets trained with the same configuration can be averaged")
+    k = len(nets)
     out = TextEmotionNet(weights, dataclasses.replace(cfg, rank=cfg.rank * k, alpha=cfg.alpha * k))
-    states = [n.state_dict() for n in nets]
-    merged = {}
-    for name in out.state_dict():
-        parts = [st[name] for st in states]
-        if name.endswith(".a"):
-            merged[name] = torch.cat(parts, 0)
-        elif name.endswith(".b"):
-            merged[name] = torch.cat(parts, 1) / k
-        else:
-            merged[name] = sum(parts[1:], parts[0]) / k
-    out.load_state_dict(merged)
+    out.load(Adapter.average([n.adapter() for n in nets]),
+             np.mean([n.head.weight.detach().numpy() for n in nets], axis=0),
+             np.mean([n.head.bias.detach().numpy() for n in nets], axis=0))
     return out
-
-
-def _val_scores(net: TextEmotionNet, states: Sequence[np.ndarray], y: np.ndarray, groups: np.ndarray) -> dict[str, float]:
-    pred = logits_of(net, states).argmax(1)
-    return {g: round(_macro_f1(y[groups == g], pred[groups == g]), 4) for g in np.unique(groups)}
 
 
 def train_text_model(items: Sequence[TextItem], cfg: TextTrainConfig, store_root: Path | str,  # type: ignore[no-untyped-def]
@@ -295,8 +295,8 @@ def train_text_model(items: Sequence[TextItem], cfg: TextTrainConfig, store_root
         nets.append(net)
         runs.append({"seed": seed, "history": history, "best_epoch": best_epoch})
     net = nets[0] if len(nets) == 1 else average_nets(nets, encoder.weights)
-    val_scores = _val_scores(net, va_states, y[va], groups[va])
     logits = logits_of(net, va_states)
+    val_scores = macro_f1_by_group(y[va], logits.argmax(1), groups[va])
     # each validation corpus counts equally in the calibration
     cal_w = np.array([1.0 / np.sum(groups[va] == g) for g in groups[va]], np.float32)
     temperature, bias = fit_calibration(logits, y[va], cal_w)
@@ -329,7 +329,7 @@ def _train_run(weights: E5Weights, cfg: TextTrainConfig, seed: int, tr_states: S
     best: tuple[float, dict[str, torch.Tensor], int] = (-1.0, {}, 0)
     for epoch in range(cfg.epochs):
         loss = train_epoch(net, opt, sched, tr_states, y_tr, w_tr, rng, log)
-        per = _val_scores(net, va_states, y_va, g_va)
+        per = macro_f1_by_group(y_va, logits_of(net, va_states).argmax(1), g_va)
         score = float(np.mean(list(per.values())))
         history.append({"epoch": epoch + 1, "loss": round(loss, 4), "val_macro_f1": per, "val_mean": round(score, 4)})
         log(json.dumps(history[-1]))
