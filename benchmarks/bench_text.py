@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _doc import machine, write_section  # noqa: E402
 
-from unlock_feeling.datasets.text import TextItem, read_manifest  # noqa: E402
+from unlock_feeling.datasets.text import TextItem, own_hard_items, read_manifest  # noqa: E402
 from unlock_feeling.labels import LABELS  # noqa: E402
 
 DOC = ROOT / "docs" / "accuracy.md"
@@ -44,6 +44,9 @@ def test_sets(data: Path) -> dict[str, list[TextItem]]:
     sets["KOTE test (ko, online comments; majority > 50 %)"] = [r for r in rows["kote"] if r.weight > 0.5]
     sets["own held-out ko (explicit)"] = [r for r in rows["own"] if r.dataset == "own-ko"]
     sets["own held-out en (explicit)"] = [r for r in rows["own"] if r.dataset == "own-en"]
+    hard = own_hard_items(ROOT / "corpus")
+    sets["own hard ko (implicit, chat, negation)"] = [r for r in hard if r.dataset == "own-hard-ko"]
+    sets["own hard en (implicit, chat, negation)"] = [r for r in hard if r.dataset == "own-hard-en"]
     return sets
 
 

@@ -26,10 +26,25 @@ def test_sizes_and_labels(lang):
         assert min(counts.values()) >= minimum, counts
 
 
-@pytest.mark.parametrize("lang", ["ko", "en"])
-def test_no_test_sentence_in_training(lang):
+@pytest.mark.parametrize("name", ["ko_test.tsv", "en_test.tsv", "hard/ko_hard_test.tsv", "hard/en_hard_test.tsv"])
+def test_no_test_sentence_in_training(name):
+    lang = Path(name).name.split("_")[0]
     train = {r["text"].strip().lower() for f in CORPUS.rglob(f"{lang}_*train.tsv") for r in read(f)}
-    assert not [r["text"] for r in read(f"{lang}_test.tsv") if r["text"].strip().lower() in train]
+    assert not [r["text"] for r in read(name) if r["text"].strip().lower() in train]
+
+
+def test_hard_sets_are_balanced_and_test_only():
+    """The hard held-out sets: 20 sentences per emotion per language, none twice, and no recipe reads
+    them (own_items takes corpus/ only, not its subfolders)."""
+    from unlock_feeling.datasets.text import own_hard_items, own_items
+
+    hard = own_hard_items(CORPUS)
+    for lang in ("ko", "en"):
+        rows = [r for r in hard if r.dataset == f"own-hard-{lang}"]
+        assert {label: sum(r.label == label for r in rows) for label in LABELS} == {label: 20 for label in LABELS}
+        assert len({r.text for r in rows}) == len(rows) == 140
+    assert {r.split for r in hard} == {"test"}
+    assert not {r.text for r in hard} & {r.text for r in own_items(CORPUS)}
 
 
 @pytest.mark.parametrize("name", sorted(str(p.relative_to(CORPUS)) for p in CORPUS.rglob("*_train.tsv")))

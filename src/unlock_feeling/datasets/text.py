@@ -184,11 +184,22 @@ def own_items(corpus: Path, val_share: float = 0.15) -> list[TextItem]:
     for lang in ("ko", "en"):
         for path in sorted(corpus.glob(f"{lang}_*.tsv")):
             test = path.stem.endswith("_test")
-            with open(path, encoding="utf-8", newline="") as f:
-                for row in csv.DictReader(f, delimiter="\t"):
-                    split = "test" if test else "val" if _holdout(row["text"], val_share) else "train"
-                    items.append(TextItem(row["text"], row["label"], split, dataset=f"own-{lang}"))
+            for text, label in _labelled_tsv(path):
+                split = "test" if test else "val" if _holdout(text, val_share) else "train"
+                items.append(TextItem(text, label, split, dataset=f"own-{lang}"))
     return items
+
+
+def own_hard_items(corpus: Path) -> list[TextItem]:
+    """The project's hard held-out sentences (corpus/hard/<lang>_hard_test.tsv: implicit emotion,
+    chat register, negation), test only: no recipe trains on them."""
+    return [TextItem(text, label, "test", dataset=f"own-hard-{lang}")
+            for lang in ("ko", "en") for text, label in _labelled_tsv(corpus / "hard" / f"{lang}_hard_test.tsv")]
+
+
+def _labelled_tsv(path: Path) -> list[tuple[str, str]]:
+    with open(path, encoding="utf-8", newline="") as f:
+        return [(row["text"], row["label"]) for row in csv.DictReader(f, delimiter="\t")]
 
 
 def write_manifest(items: Iterable[TextItem], path: Path) -> None:
