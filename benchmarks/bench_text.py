@@ -212,7 +212,9 @@ def main() -> None:
     p_old = LinearHead.load(str(model_path("text-emotion-head")))(TextEmbedder("e5+use")(texts))
     print(f"previous model: {time.time() - t0:.0f} s", flush=True)
     def adapted(model: TextEmotionModel) -> str:
-        return f"adapted e5, LoRA on the upper {12 - int(model.metadata.get('n_frozen', 0))} of 12 layers, real corpora"
+        runs = len(json.loads(model.metadata.get("training", "{}")).get("runs", [None]))
+        return (f"adapted e5, LoRA on the upper {12 - int(model.metadata.get('n_frozen', 0))} of 12 layers, real corpora"
+                + (f", average of {runs} runs" if runs > 1 else ""))
 
     models = {"first (e5+USE head, own corpus)": p_old}
     if args.previous:

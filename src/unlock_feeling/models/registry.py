@@ -62,7 +62,7 @@ MODELS: tuple[ModelSpec, ...] = (
         "unlock-feeling: LoRA adapters on the upper layers of multilingual-e5-small + head + calibration, trained "
         "by tools/train_text_model.py on GoEmotions (CC BY 4.0), KOTE (MIT), MELD train (GPL-3.0 dataset) and "
         "corpus/ (MIT); loaded on top of multilingual-e5-small-q4", "MIT",
-        "933e50481fbc9609e260877e8f32b7689428706de5e38a46e6cc48c3f3def9da", "asset:text_emotion_e5.safetensors",
+        "bf1deb812fc9ff4e38d57be457cbd73baaddcd2ba39004f8c12833e4a6136360", "asset:text_emotion_e5.safetensors",
         ("happy", "surprise", "neutral", "fear", "disgust", "angry", "sad")),
     ModelSpec(
         "speaker-ge2e", "speaker embedding (speaker ids)",
