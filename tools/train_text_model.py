@@ -11,6 +11,7 @@ read here (benchmarks/bench_text.py scores them).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -68,9 +69,8 @@ def main() -> None:
                           runs=args.runs)
     t0 = time.time()
     model, summary = train_text_model(items, cfg, args.store, weights)
-    summary["seconds"] = round(time.time() - t0, 1)
     model.save(args.out)
-    print(json.dumps(summary, indent=2, ensure_ascii=False))
+    print(json.dumps(dataclasses.asdict(summary) | {"seconds": round(time.time() - t0, 1)}, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

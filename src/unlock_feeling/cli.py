@@ -486,8 +486,8 @@ def train_text(
                                           TextTrainConfig(epochs=epochs, runs=runs), store, {}, log=err.print)
         out.parent.mkdir(parents=True, exist_ok=True)
         model.save(out)
-        Console().print(f"best epoch {', '.join(str(r['best_epoch']) for r in summary['runs'])}, "
-                        f"val macro-F1 by source {summary['val_macro_f1']}", highlight=False)
+        Console().print(f"best epoch {', '.join(str(r.best_epoch) for r in summary.runs)}, "
+                        f"val macro-F1 by source {summary.val_macro_f1}", highlight=False)
         test = [it for it in items if it.split == "test"]
         if test:
             m = evaluate_text_model(model, test)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import torch
@@ -25,6 +25,9 @@ from torch.nn import functional as F
 from unlock_feeling.datasets.text import TextItem
 from unlock_feeling.extract.e5 import LAYER_MATRICES, Adapter, E5Weights
 from unlock_feeling.labels import LABELS
+
+if TYPE_CHECKING:
+    from unlock_feeling.extract.text import TextEmotionModel
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,44 @@ class TextTrainConfig:
     runs: int = 1
     """Independent runs (seeds `seed`, `seed + 1`, ...) whose weights are averaged into one model
     (a "model soup", `average_nets`): same size and speed at run time, training time × runs."""
+
+
+@dataclass(frozen=True)
+class EpochScores:
+    epoch: int
+    loss: float
+    val_macro_f1: dict[str, float]
+    """Macro-F1 per validation corpus (argmax of the uncalibrated logits)."""
+    val_mean: float
+    """Their mean: the criterion that picks a run's epoch."""
+
+
+@dataclass(frozen=True)
+class TextTrainRun:
+    seed: int
+    history: list[EpochScores]
+    best_epoch: int
+
+
+@dataclass(frozen=True)
+class TextTrainSummary:
+    """What `train_text_model` did, echoing its options; stored as JSON in the model's metadata
+    (`training`) so that every model file records how it was made."""
+
+    config: TextTrainConfig
+    train_items: int
+    val_items: int
+    train_by_corpus: dict[str, int]
+    dataset_weights: dict[str, float]
+    runs: list[TextTrainRun]
+    val_macro_f1: dict[str, float]
+    """Of the final (averaged) model, before calibration."""
+    val_mean: float
+    temperature: float
+    bias: list[float]
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), ensure_ascii=False)
 
 
 class LoraLinear(nn.Module):
@@ -261,8 +302,9 @@ def average_nets(nets: Sequence[TextEmotionNet], weights: E5Weights) -> TextEmot
     return out
 
 
-def train_text_model(items: Sequence[TextItem], cfg: TextTrainConfig, store_root: Path | str,  # type: ignore[no-untyped-def]
-                     dataset_weights: dict[str, float], log: Callable[[str], None] = print):
+def train_text_model(items: Sequence[TextItem], cfg: TextTrainConfig, store_root: Path | str,
+                     dataset_weights: dict[str, float], log: Callable[[str], None] = print
+                     ) -> tuple[TextEmotionModel, TextTrainSummary]:
     """Train on items with split 'train', choose the epoch (per run) and calibrate on 'val'; with
     `cfg.runs` > 1 the runs' weights are averaged before calibration. Returns (model, summary)."""
     from unlock_feeling.extract.text import TextEmotionModel, base_encoder
@@ -285,7 +327,8 @@ def train_text_model(items: Sequence[TextItem], cfg: TextTrainConfig, store_root
     w *= np.array([dataset_weights.get(g, 1.0) for g in groups], np.float32)
     tr, va = np.flatnonzero(split == "train"), np.flatnonzero(split == "val")
     tr_states, va_states = [states[i] for i in tr], [states[i] for i in va]
-    nets, runs = [], []
+    nets: list[TextEmotionNet] = []
+    runs: list[TextTrainRun] = []
     for run in range(cfg.runs):
         seed = cfg.seed + run
         if cfg.runs > 1:
@@ -293,29 +336,29 @@ def train_text_model(items: Sequence[TextItem], cfg: TextTrainConfig, store_root
         net, history, best_epoch = _train_run(encoder.weights, cfg, seed, tr_states, y[tr], w[tr],
                                               va_states, y[va], groups[va], log)
         nets.append(net)
-        runs.append({"seed": seed, "history": history, "best_epoch": best_epoch})
+        runs.append(TextTrainRun(seed, history, best_epoch))
     net = nets[0] if len(nets) == 1 else average_nets(nets, encoder.weights)
     logits = logits_of(net, va_states)
     val_scores = macro_f1_by_group(y[va], logits.argmax(1), groups[va])
     # each validation corpus counts equally in the calibration
     cal_w = np.array([1.0 / np.sum(groups[va] == g) for g in groups[va]], np.float32)
     temperature, bias = fit_calibration(logits, y[va], cal_w)
-    summary = {"config": dataclasses.asdict(cfg), "train_items": int(len(tr)), "val_items": int(len(va)),
-               "train_by_corpus": {g: int(np.sum(groups[tr] == g)) for g in np.unique(groups[tr])},
-               "dataset_weights": dataset_weights, "runs": runs, "val_macro_f1": val_scores,
-               "val_mean": round(float(np.mean(list(val_scores.values()))), 4),
-               "temperature": round(temperature, 4), "bias": [round(float(b), 4) for b in bias]}
+    summary = TextTrainSummary(cfg, int(len(tr)), int(len(va)),
+                               {str(g): int(np.sum(groups[tr] == g)) for g in np.unique(groups[tr])},
+                               dict(dataset_weights), runs, val_scores,
+                               round(float(np.mean(list(val_scores.values()))), 4), round(temperature, 4),
+                               [round(float(b), 4) for b in bias])
     head_w = net.head.weight.detach().numpy().copy()
     head_b = net.head.bias.detach().numpy().copy()
     model = TextEmotionModel.build(encoder.weights, net.adapter(), head_w, head_b, temperature, bias,
                                    {"n_frozen": str(cfg.n_frozen), "encoder_sha256": encoder_sha,
-                                    "training": json.dumps(summary, ensure_ascii=False)})
+                                    "training": summary.to_json()})
     return model, summary
 
 
 def _train_run(weights: E5Weights, cfg: TextTrainConfig, seed: int, tr_states: Sequence[np.ndarray],
                y_tr: np.ndarray, w_tr: np.ndarray, va_states: Sequence[np.ndarray], y_va: np.ndarray,
-               g_va: np.ndarray, log: Callable[[str], None]) -> tuple[TextEmotionNet, list[dict[str, Any]], int]:
+               g_va: np.ndarray, log: Callable[[str], None]) -> tuple[TextEmotionNet, list[EpochScores], int]:
     """One run from `seed`: the net at its best epoch (mean validation macro-F1 over corpora)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -325,14 +368,14 @@ def _train_run(weights: E5Weights, cfg: TextTrainConfig, seed: int, tr_states: S
     warmup = max(1, steps // 20)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / max(1, steps - warmup))))
-    history: list[dict[str, Any]] = []
+    history: list[EpochScores] = []
     best: tuple[float, dict[str, torch.Tensor], int] = (-1.0, {}, 0)
     for epoch in range(cfg.epochs):
         loss = train_epoch(net, opt, sched, tr_states, y_tr, w_tr, rng, log)
         per = macro_f1_by_group(y_va, logits_of(net, va_states).argmax(1), g_va)
         score = float(np.mean(list(per.values())))
-        history.append({"epoch": epoch + 1, "loss": round(loss, 4), "val_macro_f1": per, "val_mean": round(score, 4)})
-        log(json.dumps(history[-1]))
+        history.append(EpochScores(epoch + 1, round(loss, 4), per, round(score, 4)))
+        log(json.dumps(dataclasses.asdict(history[-1])))
         if score > best[0]:
             best = (score, {k: v.clone() for k, v in net.state_dict().items()}, epoch + 1)
     net.load_state_dict(best[1])
