@@ -34,7 +34,7 @@ def runs_of(training: dict) -> list[dict]:  # type: ignore[type-arg]
 def main() -> None:
     from unlock_feeling.extract.e5 import Adapter
     from unlock_feeling.extract.text import TextEmotionModel
-    from unlock_feeling.train.text_model import fit_calibration, macro_f1_by_group
+    from unlock_feeling.train.text_model import calibrate, macro_f1_by_group
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("models", type=Path, nargs="+")
@@ -53,8 +53,7 @@ def main() -> None:
     logits = soup.logits(soup.embed([r.text for r in val]))
     y = np.array([LABELS.index(r.label) for r in val])
     groups = np.array([r.dataset for r in val])
-    cal_w = np.array([1.0 / np.sum(groups == g) for g in groups], np.float32)
-    soup.temperature, soup.class_bias = fit_calibration(logits.astype(np.float32), y, cal_w)
+    soup.temperature, soup.class_bias = calibrate(logits, y, groups)
     per = macro_f1_by_group(y, logits.argmax(1), groups)
     trainings = [json.loads(m.metadata["training"]) for m in models]
     summary = dict(trainings[0], runs=[r for t in trainings for r in runs_of(t)], val_macro_f1=per,

@@ -250,6 +250,12 @@ def fit_calibration(logits: np.ndarray, y: np.ndarray, w: np.ndarray, steps: int
     return float(log_t.detach().exp()), (b - b.mean()).astype(np.float32)
 
 
+def calibrate(logits: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[float, np.ndarray]:
+    """`fit_calibration` with each group (validation corpus) counting equally, however large."""
+    w = np.array([1.0 / np.sum(groups == g) for g in groups], np.float32)
+    return fit_calibration(logits.astype(np.float32), y, w)
+
+
 def macro_f1_by_group(y: np.ndarray, pred: np.ndarray, groups: np.ndarray) -> dict[str, float]:
     """Macro-F1 over LABELS per group (corpus), rounded to 4 places: the training's criterion."""
     from sklearn.metrics import f1_score
@@ -340,9 +346,7 @@ def train_text_model(items: Sequence[TextItem], cfg: TextTrainConfig, store_root
     net = nets[0] if len(nets) == 1 else average_nets(nets, encoder.weights)
     logits = logits_of(net, va_states)
     val_scores = macro_f1_by_group(y[va], logits.argmax(1), groups[va])
-    # each validation corpus counts equally in the calibration
-    cal_w = np.array([1.0 / np.sum(groups[va] == g) for g in groups[va]], np.float32)
-    temperature, bias = fit_calibration(logits, y[va], cal_w)
+    temperature, bias = calibrate(logits, y[va], groups[va])
     summary = TextTrainSummary(cfg, int(len(tr)), int(len(va)),
                                {str(g): int(np.sum(groups[tr] == g)) for g in np.unique(groups[tr])},
                                dict(dataset_weights), runs, val_scores,
