@@ -264,7 +264,9 @@ def test_delete_stops_a_running_job_and_frees_the_worker(media, data, tmp_path):
     from unlock_feeling.media.decode import load_audio
     from synth import write_wav
 
-    long = write_wav(tmp_path / "long.wav", np.tile(load_audio(media["speech_en"]), 10))  # ~80 s of speech
+    # ~8 min of speech: far more than the worker can finish in the 20 s it is given to stop, even
+    # on a loaded machine (a job stops between recognition windows, which take seconds each there)
+    long = write_wav(tmp_path / "long.wav", np.tile(load_audio(media["speech_en"]), 60))
     app = create_app(ServiceConfig(data, workers=1))
     with TestClient(app) as client:
         job_id = client.post("/v1/analyses", files={"file": ("long.wav", long.read_bytes(), "audio/wav")},
@@ -276,7 +278,7 @@ def test_delete_stops_a_running_job_and_frees_the_worker(media, data, tmp_path):
         assert app.state.pool.running() == {job_id}
         assert client.delete(f"/v1/analyses/{job_id}").status_code == 204
         t0 = time.time()
-        while app.state.pool.running() and time.time() - t0 < 5:
+        while app.state.pool.running() and time.time() - t0 < 20:
             time.sleep(0.05)
         assert not app.state.pool.running(), "the deleted job is still being analysed"
         assert not list((data / "results").glob(f"{job_id}*"))
