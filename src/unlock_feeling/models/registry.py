@@ -62,7 +62,7 @@ MODELS: tuple[ModelSpec, ...] = (
         "unlock-feeling: LoRA adapters on the upper layers of multilingual-e5-small + head + calibration, trained "
         "by tools/train_text_model.py on GoEmotions (CC BY 4.0), KOTE (MIT), MELD train (GPL-3.0 dataset) and "
         "corpus/ (MIT); loaded on top of multilingual-e5-small-q4", "MIT",
-        "bf1deb812fc9ff4e38d57be457cbd73baaddcd2ba39004f8c12833e4a6136360", "asset:text_emotion_e5.safetensors",
+        "520b25a186a53556848c5099d7f163da77c47263829b06d3cebf65686a4f7741", "asset:text_emotion_e5.safetensors",
         ("happy", "surprise", "neutral", "fear", "disgust", "angry", "sad")),
     ModelSpec(
         "speaker-ge2e", "speaker embedding (speaker ids)",
