@@ -197,6 +197,24 @@ def own_hard_items(corpus: Path) -> list[TextItem]:
             for lang in ("ko", "en") for text, label in _labelled_tsv(corpus / "hard" / f"{lang}_hard_test.tsv")]
 
 
+NEAR_COPY = 0.5
+"""Two sentences are near copies when they share at least this share of their character trigrams
+(Jaccard): "The ice is cracking under us!" / "The ice is cracking under us." (0.91), or one word
+changed, "Nobody came to my birthday party." / "… dinner." (0.61)."""
+
+
+def trigrams(text: str) -> frozenset[str]:
+    """Character trigrams of a sentence, lower-cased, spaces removed (so that Korean spacing
+    variants match)."""
+    s = "".join(text.lower().split())
+    return frozenset(s[i:i + 3] for i in range(len(s) - 2))
+
+
+def near_copy(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two sentences' `trigrams` make them near copies (Jaccard ≥ NEAR_COPY)."""
+    return bool(a | b) and len(a & b) >= NEAR_COPY * len(a | b)
+
+
 def _labelled_tsv(path: Path) -> list[tuple[str, str]]:
     with open(path, encoding="utf-8", newline="") as f:
         return [(row["text"], row["label"]) for row in csv.DictReader(f, delimiter="\t")]
