@@ -197,7 +197,7 @@ def main() -> None:
     if args.speed_only:
         print("\n".join(speed_lines(args.model, args.previous)))
         return
-    from unlock_feeling.extract.text import LinearHead, TextEmbedder, TextEmotionModel
+    from unlock_feeling.extract.text import LinearHead, TextEmbedder, TextEmotionModel, training_runs
     from unlock_feeling.models.registry import model_path
 
     sets = test_sets(args.data)
@@ -212,7 +212,7 @@ def main() -> None:
     p_old = LinearHead.load(str(model_path("text-emotion-head")))(TextEmbedder("e5+use")(texts))
     print(f"previous model: {time.time() - t0:.0f} s", flush=True)
     def adapted(model: TextEmotionModel) -> str:
-        runs = len(json.loads(model.metadata.get("training", "{}")).get("runs", [None]))
+        runs = len(training_runs(json.loads(model.metadata.get("training", "{}"))))
         return (f"adapted e5, LoRA on the upper {12 - int(model.metadata.get('n_frozen', 0))} of 12 layers, real corpora"
                 + (f", average of {runs} runs" if runs > 1 else ""))
 
@@ -259,8 +259,8 @@ def main() -> None:
                  for s in sets), ""]
     lines += speed_lines(args.model, args.previous)
     training = json.loads(new_model.metadata.get("training", "{}"))
-    runs = training.get("runs") or [{"best_epoch": training.get("best_epoch"), "history": training.get("history", [])}]
-    val = training.get("val_macro_f1") or (runs[0]["history"][runs[0]["best_epoch"] - 1]["val_macro_f1"] if training else "")
+    runs = training_runs(training)
+    val = training.get("val_macro_f1") or (runs[0]["history"][runs[0]["best_epoch"] - 1]["val_macro_f1"] if runs else "")
     lines += ["", f"New model: `tools/train_text_model.py`; training summary: {len(runs)} run(s), best epochs "
               f"{[r['best_epoch'] for r in runs]}, {training.get('train_items')} training items "
               f"{training.get('train_by_corpus')}, validation macro-F1 per corpus {val}, "

@@ -197,3 +197,17 @@ def test_train_text_command_averages_runs(tmp_path):
     p = model(["I am so happy today!", "너무 무서워요."])
     assert p.shape == (2, len(LABELS))
     np.testing.assert_allclose(p.sum(1), 1.0, atol=1e-5)
+
+
+def test_training_runs_reads_both_metadata_layouts(shipped):
+    """The shipped model records its two averaged runs; files written before `runs` existed kept
+    their one run at the top level; a model without training metadata has none."""
+    import json
+
+    from unlock_feeling.extract.text import training_runs
+
+    runs = training_runs(json.loads(shipped.metadata["training"]))
+    assert [r["seed"] for r in runs] == [0, 1] and all(r["best_epoch"] >= 1 for r in runs)
+    old = {"config": {"seed": 3}, "history": [{"epoch": 1}], "best_epoch": 1}
+    assert training_runs(old) == [{"seed": 3, "history": [{"epoch": 1}], "best_epoch": 1}]
+    assert training_runs({}) == []

@@ -24,16 +24,9 @@ from unlock_feeling.datasets.text import read_manifest  # noqa: E402
 from unlock_feeling.labels import LABELS  # noqa: E402
 
 
-def runs_of(training: dict) -> list[dict]:  # type: ignore[type-arg]
-    """The runs recorded in a model's training summary (older files recorded one run at the top)."""
-    if "runs" in training:
-        return list(training["runs"])
-    return [{"seed": training["config"]["seed"], "history": training["history"], "best_epoch": training["best_epoch"]}]
-
-
 def main() -> None:
     from unlock_feeling.extract.e5 import Adapter
-    from unlock_feeling.extract.text import TextEmotionModel
+    from unlock_feeling.extract.text import TextEmotionModel, training_runs
     from unlock_feeling.train.text_model import calibrate, macro_f1_by_group
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -56,7 +49,7 @@ def main() -> None:
     soup.temperature, soup.class_bias = calibrate(logits, y, groups)
     per = macro_f1_by_group(y, logits.argmax(1), groups)
     trainings = [json.loads(m.metadata["training"]) for m in models]
-    summary = dict(trainings[0], runs=[r for t in trainings for r in runs_of(t)], val_macro_f1=per,
+    summary = dict(trainings[0], runs=[r for t in trainings for r in training_runs(t)], val_macro_f1=per,
                    val_mean=round(float(np.mean(list(per.values()))), 4), temperature=round(soup.temperature, 4),
                    bias=[round(float(b), 4) for b in soup.class_bias], averaged=[p.name for p in args.models])
     for key in ("history", "best_epoch", "seconds"):

@@ -185,3 +185,13 @@ class TextEmotionModel:
         adapter = Adapter(group("lora_a."), group("lora_b."), group("vector."), float(meta["lora_scale"]))
         return cls(adapter, t["head.weight"], t["head.bias"], float(t["calibration.temperature"][0]),
                    t["calibration.bias"], meta, int(meta.get("max_tokens", 128)))
+
+
+def training_runs(training: dict) -> list[dict]:  # type: ignore[type-arg]
+    """The runs in a model file's `training` metadata (a `TextTrainSummary` as JSON); files written
+    before `runs` existed recorded their one run at the top level."""
+    if "runs" in training:
+        return list(training["runs"])
+    if not training:
+        return []
+    return [{"seed": training["config"]["seed"], "history": training["history"], "best_epoch": training["best_epoch"]}]
