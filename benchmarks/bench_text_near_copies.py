@@ -53,7 +53,8 @@ def main() -> None:
     sets = {"own held-out ko (explicit)": "own-ko", "own held-out en (explicit)": "own-en",
             "own hard ko": "own-hard-ko", "own hard en": "own-hard-en"}
     train = {lang: [trigrams(t) for t in training_texts(args.trained_on, lang)] for lang in ("ko", "en")}
-    copied = np.array([any(near_copy(trigrams(it.text), g) for g in train[it.dataset[-2:]]) for it in held])
+    held_grams = [trigrams(it.text) for it in held]
+    copied = np.array([any(near_copy(h, g) for g in train[it.dataset[-2:]]) for it, h in zip(held, held_grams)])
     y = np.array([LABELS.index(it.label) for it in held])
     lines = ["## Own held-out sets: sentences with a near copy in training\n",
              f"Measured {dt.date.today()} on {machine()} by `python benchmarks/bench_text_near_copies.py "

@@ -44,7 +44,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     labels = list(range(len(LABELS)))
 
-    def metric(g: str, p: np.ndarray, idx: np.ndarray, average: str) -> float:
+    def metric(p: np.ndarray, idx: np.ndarray, average: str) -> float:
         return float(f1_score(y[idx], p[idx], average=average, labels=labels, zero_division=0))
 
     rows, sizes = [], []
@@ -55,14 +55,15 @@ def main() -> None:
         for average, title in (("macro", "macro-F1"), ("weighted", "weighted F1")):
             if average == "weighted" and g != "meld":
                 continue
-            ref = np.array([metric(g, preds[0], s, average) for s in samples])
-            for path, p in zip(args.models, preds):
-                value = metric(g, p, items, average)
-                boot = np.array([metric(g, p, s, average) for s in samples])
+            ref_value = metric(preds[0], items, average)
+            ref = np.array([metric(preds[0], s, average) for s in samples])
+            rows.append(f"| {g} {title} | {len(items)} | {args.models[0].stem} | {ref_value:.3f} | {ref.std():.3f} | – |")
+            for path, p in zip(args.models[1:], preds[1:]):
+                value = metric(p, items, average)
+                boot = np.array([metric(p, s, average) for s in samples])
                 diff = boot - ref
                 rows.append(f"| {g} {title} | {len(items)} | {path.stem} | {value:.3f} | {boot.std():.3f} | "
-                            + ("–" if p is preds[0] else f"{value - metric(g, preds[0], items, average):+.3f} ± {diff.std():.3f}")
-                            + " |")
+                            f"{value - ref_value:+.3f} ± {diff.std():.3f} |")
         sizes.append(f"{g} " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     lines = ["## Validation noise: how large a difference between two text models means something\n",
              f"Measured {dt.date.today()} on {machine()} by `python benchmarks/bench_text_val_noise.py "
