@@ -66,6 +66,8 @@ def _bad_inputs(media, tmp: Path) -> dict[str, tuple[Path, str]]:
     empty.write_bytes(b"")
     corrupt = tmp / "corrupt.mp4"
     corrupt.write_bytes(os.urandom(50_000))
+    two_bytes = tmp / "two bytes.bin"  # shorter than the header some image plugins read
+    two_bytes.write_bytes(b"ab")
     data = media["video"].read_bytes()
     truncated = tmp / "truncated.mp4"
     truncated.write_bytes(data[: len(data) // 3])
@@ -88,6 +90,7 @@ def _bad_inputs(media, tmp: Path) -> dict[str, tuple[Path, str]]:
         "directory": (empty_dir, "folder contains no files"),
         "empty": (empty, "file is empty"),
         "corrupt": (corrupt, "not a readable media file"),
+        "two bytes": (two_bytes, "not a readable media file"),
         "truncated": (truncated, "not a readable media file"),
         "non-utf8": (latin, "not UTF-8"),
         "unsupported codec": (weird, "unsupported codec"),
@@ -100,7 +103,7 @@ def _bad_inputs(media, tmp: Path) -> dict[str, tuple[Path, str]]:
     }
 
 
-@pytest.mark.parametrize("case", ["missing", "directory", "empty", "corrupt", "truncated", "non-utf8",
+@pytest.mark.parametrize("case", ["missing", "directory", "empty", "corrupt", "two bytes", "truncated", "non-utf8",
                                   "unsupported codec", "blank text", "huge text",
                                   "faceless image", "silence", "0.2 s clip", "faceless silent video"])
 def test_bad_input_one_clear_error(media, tmp_path, case):

@@ -78,10 +78,10 @@ def _open_header(path: Path) -> Iterator[Any]:
             load_plugins()
             for fmt in list(Image.ID):
                 factory, accept = Image.OPEN[fmt]
-                result = not accept or accept(prefix)
-                if not result or isinstance(result, str):
-                    continue
-                try:
+                try:  # a plugin's accept() may itself fail on a short header (DIB reads 4 bytes)
+                    result = not accept or accept(prefix)
+                    if not result or isinstance(result, str):
+                        continue
                     fp.seek(0)
                     im = factory(fp, str(path))
                 except Exception:  # noqa: BLE001 - not this format
