@@ -47,6 +47,23 @@ def test_hard_sets_are_balanced_and_test_only():
     assert not {r.text for r in hard} & {r.text for r in own_items(CORPUS)}
 
 
+def test_trial_halves_split_every_sentence_once_and_stay_out_of_the_default():
+    """own_trial_items: each trial sentence lands in exactly one part, the held-out share follows
+    `held_out` (by text hash, so a run and its benchmark agree), and the default's own items hold none."""
+    from unlock_feeling.datasets.text import own_items, own_trial_items
+
+    half = own_trial_items(CORPUS, "implicit_train")
+    rows = {lang: read(f"trial/{lang}_implicit_train.tsv") for lang in ("ko", "en")}
+    assert sorted((r.text, r.label) for r in half) == sorted((r["text"], r["label"]) for v in rows.values() for r in v)
+    assert {r.dataset for r in half} == {"own-ko", "own-en"}
+    share = sum(r.split == "test" for r in half) / len(half)
+    assert 0.35 < share < 0.65
+    assert {r.split for r in own_trial_items(CORPUS, "implicit_train", held_out=0.0)} == {"train"}
+    assert {r.split for r in own_trial_items(CORPUS, "implicit_train", held_out=1.0)} == {"test"}
+    assert [r.split for r in half] == [r.split for r in own_trial_items(CORPUS, "implicit_train")]
+    assert not {r.text for r in half} & {r.text for r in own_items(CORPUS)}
+
+
 @pytest.mark.parametrize("name", sorted(str(p.relative_to(CORPUS)) for p in CORPUS.rglob("*_train.tsv")))
 def test_every_training_file_is_labelled_and_unique(name):
     """Every training file (explicit, chat, spoken dialogue): our labels only, every emotion present,

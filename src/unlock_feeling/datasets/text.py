@@ -197,6 +197,14 @@ def own_hard_items(corpus: Path) -> list[TextItem]:
             for lang in ("ko", "en") for text, label in _labelled_tsv(corpus / "hard" / f"{lang}_hard_test.tsv")]
 
 
+def own_trial_items(corpus: Path, name: str, held_out: float = 0.5) -> list[TextItem]:
+    """A trial set of own sentences (corpus/trial/<lang>_<name>.tsv, which no default recipe reads),
+    split 'train' / 'test' (a `held_out` share) by an independent part of the text hash, so that a
+    trial run can train on one part and be scored on the other."""
+    return [TextItem(text, label, "test" if _hash_share(text, part=1) < held_out else "train", dataset=f"own-{lang}")
+            for lang in ("ko", "en") for text, label in _labelled_tsv(corpus / "trial" / f"{lang}_{name}.tsv")]
+
+
 NEAR_COPY = 0.5
 """Two sentences are near copies when they share at least this share of their character trigrams
 (Jaccard): "The ice is cracking under us!" / "The ice is cracking under us." (0.91), or one word
