@@ -38,6 +38,18 @@ def test_text_file(analyzer, media):
     assert df["asr_avg_logprob"].isna().all()
 
 
+def test_text_lines_without_letters_take_the_files_language(analyzer, tmp_path):
+    """An emoji or punctuation line is not English: it takes the language of most lines of its
+    file, and a file of such lines only tells none."""
+    chat = tmp_path / "chat.txt"
+    chat.write_text("오늘 정말 최고였어!\n😭😭😭\n...\n진짜 너무 고마워\nok\n", encoding="utf-8")
+    assert list(analyzer.analyze(chat)["language"]) == ["ko", "ko", "ko", "ko", "en"]
+    emoji = tmp_path / "emoji.txt"
+    emoji.write_text("😭😭\n🎉🎉🎉\n", encoding="utf-8")
+    df = analyzer.analyze(emoji)
+    assert list(df["language"]) == ["", ""] and list(df["emotion"])[1] in LABELS
+
+
 def test_image_smiling_face(analyzer, media):
     df = analyzer.analyze(media["image"])
     _check_contract(df)

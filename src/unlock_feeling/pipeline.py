@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
@@ -105,9 +106,21 @@ def _fusion_sha256(folder: Path) -> str:
 
 
 def _text_language(text: str, option: str) -> str:
+    """`option` unless auto: Korean if the text has Hangul, English if it has other letters, ""
+    (not told) for a text of emoji, digits or punctuation only."""
     if option != "auto":
         return option
-    return "ko" if _HANGUL.search(text) else "en"
+    if _HANGUL.search(text):
+        return "ko"
+    return "en" if any(c.isalpha() for c in text) else ""
+
+
+def _line_languages(lines: list[str], option: str) -> list[str]:
+    """`_text_language` per line; a line that tells none ("😭😭", "...") takes the language most
+    lines of its file have."""
+    langs = [_text_language(line, option) for line in lines]
+    known = Counter(lang for lang in langs if lang)
+    return [lang or (known.most_common(1)[0][0] if known else "") for lang in langs]
 
 
 @dataclass
@@ -316,8 +329,8 @@ class Analyzer:
         lines = [line.strip() for line in content.splitlines() if line.strip()]
         if not lines:
             raise UserInputError(f"{info.path}: contains no text")
-        return [_Item(Utterance(float("nan"), float("nan"), line, _text_language(line, self.options.language)))
-                for line in lines]
+        return [_Item(Utterance(float("nan"), float("nan"), line, lang))
+                for line, lang in zip(lines, _line_languages(lines, self.options.language))]
 
     def _segments(self, media: MediaSource, cache: FeatureCache, report: Progress,
                   on_speech: Callable[[list[Utterance]], None] | None = None) -> list[Utterance]:
