@@ -119,8 +119,8 @@ def _line_languages(lines: list[str], option: str) -> list[str]:
     """`_text_language` per line; a line that tells none ("😭😭", "...") takes the language most
     lines of its file have."""
     langs = [_text_language(line, option) for line in lines]
-    known = Counter(lang for lang in langs if lang)
-    return [lang or (known.most_common(1)[0][0] if known else "") for lang in langs]
+    known = Counter(lang for lang in langs if lang).most_common(1)
+    return [lang or (known[0][0] if known else "") for lang in langs]
 
 
 @dataclass
