@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _bootstrap import resamples as bootstrap_resamples, scores  # noqa: E402
 from _doc import machine, write_section  # noqa: E402
 
 from unlock_feeling.datasets.text import TextItem, own_hard_items, read_manifest  # noqa: E402
@@ -71,10 +72,10 @@ def bootstrap_se(y: np.ndarray, pred: np.ndarray, resamples: int = 500) -> float
     """Standard error of weighted F1 over resamples of the items (seed 0)."""
     from sklearn.metrics import f1_score
 
-    rng = np.random.default_rng(0)
-    scores = [f1_score(y[i], pred[i], average="weighted", labels=list(range(len(LABELS))), zero_division=0)
-              for i in (rng.integers(0, len(y), len(y)) for _ in range(resamples))]
-    return float(np.std(scores))
+    def weighted_f1(i: np.ndarray) -> float:
+        return float(f1_score(y[i], pred[i], average="weighted", labels=list(range(len(LABELS))), zero_division=0))
+
+    return float(scores(weighted_f1, bootstrap_resamples(len(y), resamples, np.random.default_rng(0))).std())
 
 
 def per_class_f1(y: np.ndarray, p: np.ndarray) -> list[float]:

@@ -26,6 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _bootstrap import resamples  # noqa: E402
 from _doc import machine, write_section  # noqa: E402
 
 
@@ -56,7 +57,7 @@ def main() -> None:
     rows = []
     for code in ("en", "ko"):
         sel = np.flatnonzero(lang == f"own-{code}")
-        samples = rng.integers(0, len(sel), (args.resamples, len(sel)))
+        samples = resamples(len(sel), args.resamples, rng)
         ref = (preds[0][sel] == y[sel]).astype(float)
         for k, (path, p) in enumerate(zip(args.models, preds)):
             right = (p[sel] == y[sel]).astype(float)

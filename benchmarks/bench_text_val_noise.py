@@ -19,6 +19,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _bootstrap import resamples, scores  # noqa: E402
 from _doc import machine, write_section  # noqa: E402
 
 CORPORA = ("goemotions", "meld", "kote", "own")
@@ -50,17 +51,17 @@ def main() -> None:
     rows, sizes = [], []
     for g in groups:
         items = np.flatnonzero(group == g)
-        samples = [rng.choice(items, len(items)) for _ in range(args.resamples)]
+        samples = items[resamples(len(items), args.resamples, rng)]
         counts = {LABELS[k]: int(np.sum(y[items] == k)) for k in labels}
         for average, title in (("macro", "macro-F1"), ("weighted", "weighted F1")):
             if average == "weighted" and g != "meld":
                 continue
             ref_value = metric(preds[0], items, average)
-            ref = np.array([metric(preds[0], s, average) for s in samples])
+            ref = scores(lambda s, a=average: metric(preds[0], s, a), samples)
             rows.append(f"| {g} {title} | {len(items)} | {args.models[0].stem} | {ref_value:.3f} | {ref.std():.3f} | – |")
             for path, p in zip(args.models[1:], preds[1:]):
                 value = metric(p, items, average)
-                boot = np.array([metric(p, s, average) for s in samples])
+                boot = scores(lambda s, p=p, a=average: metric(p, s, a), samples)
                 diff = boot - ref
                 rows.append(f"| {g} {title} | {len(items)} | {path.stem} | {value:.3f} | {boot.std():.3f} | "
                             f"{value - ref_value:+.3f} ± {diff.std():.3f} |")
