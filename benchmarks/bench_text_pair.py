@@ -5,7 +5,7 @@ the previous utterance of its dialogue ("pair": at most 48 tokens, attended to b
 the sentence state still describes the current utterance). Scored on MELD dev after every epoch;
 the test split is not read. MELD only, because it is the one corpus in dialogue order.
 
-    python benchmarks/bench_text_pair.py single 0 && python benchmarks/bench_text_pair.py pair 0   # ~10 / ~20 min
+    python benchmarks/bench_text_pair.py single 0 && python benchmarks/bench_text_pair.py pair 0   # ~10 / ~15 min on 2 cores
     python benchmarks/bench_text_pair.py single 1 && python benchmarks/bench_text_pair.py pair 1
     python benchmarks/bench_text_pair.py --report                       # → docs/accuracy.md (text-pair)
 """
