@@ -50,6 +50,26 @@ def test_text_lines_without_letters_take_the_files_language(analyzer, tmp_path):
     assert list(df["language"]) == ["", ""] and list(df["emotion"])[1] in LABELS
 
 
+def test_a_text_line_too_long_for_the_model_is_split_into_sentences(analyzer, tmp_path):
+    """No text is cut off at the model's 128-token window: a long line becomes rows of whole
+    sentences that each fit, in order; a short line of two sentences stays one row."""
+    sad = ["My grandmother passed away last night and I could not say goodbye to her.",
+           "I keep looking at her old photos and crying alone in my room.",
+           "The house feels so empty and quiet without her voice.",
+           "Nothing anyone says makes this pain any lighter."]
+    long_line = " ".join(sad * 3)
+    notes = tmp_path / "notes.txt"
+    notes.write_text(f"{long_line}\nWhat a lovely surprise! Thank you so much.\n", encoding="utf-8")
+    encoder = analyzer.extractors.text.model.encoder
+    assert not encoder.fits(long_line)
+    df = analyzer.analyze(notes)
+    rows = list(df["text"])
+    assert len(rows) >= 2 and rows[-1] == "What a lovely surprise! Thank you so much."
+    assert " ".join(rows[:-1]) == long_line
+    assert all(encoder.fits(r) for r in rows)
+    assert (df["emotion"].iloc[:-1] == "sad").all()
+
+
 def test_image_smiling_face(analyzer, media):
     df = analyzer.analyze(media["image"])
     _check_contract(df)

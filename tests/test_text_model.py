@@ -56,6 +56,31 @@ def test_long_text_is_truncated_not_refused(base):
     assert np.isfinite(base([text])).all()
 
 
+def test_fits_tells_whether_the_window_keeps_all_of_a_text(base):
+    """`fits` agrees with what `token_ids` keeps, on both sides of the 128-token window, for
+    Korean (more tokens per character) and English, including texts past the character shortcut."""
+    tok = base.weights.tokenizer
+    texts = ["", "좋아", "정말 화가 난다. " * 8, "정말 화가 난다. " * 30, "I am so happy today. " * 8,
+             "I am so happy today. " * 30] + [" ".join(corpus_sentences(k)) for k in (3, 6, 12)]
+    for text in texts:
+        kept_all = len(tok.encode("query: " + text)) <= base.max_tokens - 2
+        assert base.fits(text) == kept_all, text
+    assert base.fits("I am so happy today. " * 8) and not base.fits("I am so happy today. " * 30)
+
+
+def test_window_pieces_splits_only_lines_that_do_not_fit():
+    from unlock_feeling.pipeline import window_pieces
+
+    def fits(text: str) -> bool:  # a window of 40 characters
+        return len(text) <= 40
+
+    assert window_pieces("Short. Two sentences!", fits) == ["Short. Two sentences!"]
+    line = "One two three. Four five six seven. Eight nine ten eleven twelve. Thirteen."
+    pieces = window_pieces(line, fits)
+    assert pieces == ["One two three. Four five six seven.", "Eight nine ten eleven twelve. Thirteen."]
+    assert window_pieces("x" * 50 + ". Tail.", fits) == ["x" * 50 + ".", "Tail."]  # a long sentence stays whole
+
+
 def test_tokenizer_round_trip(base):
     tok = base.weights.tokenizer
     ids = tok.encode("오늘 정말 행복해요")

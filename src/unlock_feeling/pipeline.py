@@ -26,7 +26,7 @@ from unlock_feeling.labels import MODALITIES
 from unlock_feeling.media.decode import SAMPLE_RATE, MediaInfo, probe
 from unlock_feeling.progress import Progress, no_progress
 from unlock_feeling.result import AnalysisInfo, UtteranceResult, to_frame
-from unlock_feeling.segment.asr import LANGUAGES, AsrConfig, Transcriber
+from unlock_feeling.segment.asr import LANGUAGES, AsrConfig, Transcriber, split_sentences
 from unlock_feeling.segment.speakers import SpeakerConfig, SpeakerEncoder, cluster, context_window
 from unlock_feeling.segment.vad import Utterance, VadConfig, fixed_windows, speech_spans
 from unlock_feeling.store.keys import FeatureKey, config_hash
@@ -113,6 +113,21 @@ def _text_language(text: str, option: str) -> str:
     if _HANGUL.search(text):
         return "ko"
     return "en" if any(c.isalpha() for c in text) else ""
+
+
+def window_pieces(line: str, fits: Callable[[str], bool]) -> list[str]:
+    """A text line as rows: the line itself if it `fits` the text model's window, else its
+    sentences, consecutive ones joined while they fit (so no text is cut off, except inside a
+    single sentence longer than the window)."""
+    if fits(line):
+        return [line]
+    pieces: list[str] = []
+    for sentence in split_sentences(line):
+        if pieces and fits(joined := f"{pieces[-1]} {sentence}"):
+            pieces[-1] = joined
+        else:
+            pieces.append(sentence)
+    return pieces
 
 
 def _line_languages(lines: list[str], option: str) -> list[str]:
@@ -329,8 +344,10 @@ class Analyzer:
         lines = [line.strip() for line in content.splitlines() if line.strip()]
         if not lines:
             raise UserInputError(f"{info.path}: contains no text")
-        return [_Item(Utterance(float("nan"), float("nan"), line, lang))
-                for line, lang in zip(lines, _line_languages(lines, self.options.language))]
+        fits = self.extractors.text.model.encoder.fits
+        return [_Item(Utterance(float("nan"), float("nan"), piece, lang))
+                for line, lang in zip(lines, _line_languages(lines, self.options.language))
+                for piece in window_pieces(line, fits)]
 
     def _segments(self, media: MediaSource, cache: FeatureCache, report: Progress,
                   on_speech: Callable[[list[Utterance]], None] | None = None) -> list[Utterance]:

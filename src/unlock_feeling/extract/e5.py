@@ -247,6 +247,13 @@ class E5Encoder:
         tok = self.weights.tokenizer
         return [tok.bos] + tok.encode(prefix + text)[: self.max_tokens - 2] + [tok.eos]
 
+    def fits(self, text: str, prefix: str = "query: ") -> bool:
+        """Whether `token_ids` keeps all of `text` (no truncation at `max_tokens`)."""
+        room = self.max_tokens - 2
+        if len(prefix + text) + 1 <= room:  # a token covers at least one character (+ the leading ▁)
+            return True
+        return len(self.weights.tokenizer.encode(prefix + text)) <= room
+
     def embed_tokens(self, batch: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
         """Token ids → (B, T, H) embeddings after the embedding LayerNorm, and the (B, T) mask."""
         hd, t = self.header, self.tensors
