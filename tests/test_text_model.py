@@ -58,14 +58,16 @@ def test_long_text_is_truncated_not_refused(base):
 
 def test_fits_tells_whether_the_window_keeps_all_of_a_text(base):
     """`fits` agrees with what `token_ids` keeps, on both sides of the 128-token window, for
-    Korean (more tokens per character) and English, including texts past the character shortcut."""
+    Korean (more tokens per character) and English, including texts past the character shortcut
+    and characters that normalise to several ("…" to "...")."""
     tok = base.weights.tokenizer
     texts = ["", "좋아", "정말 화가 난다. " * 8, "정말 화가 난다. " * 30, "I am so happy today. " * 8,
-             "I am so happy today. " * 30] + [" ".join(corpus_sentences(k)) for k in (3, 6, 12)]
+             "I am so happy today. " * 30, "…" * 60, "㈜…" * 40, "㈜…" * 45] + [" ".join(corpus_sentences(k)) for k in (3, 6, 12)]
     for text in texts:
         kept_all = len(tok.encode("query: " + text)) <= base.max_tokens - 2
         assert base.fits(text) == kept_all, text
     assert base.fits("I am so happy today. " * 8) and not base.fits("I am so happy today. " * 30)
+    assert not base.fits("㈜…" * 45)  # 90 characters, but 139 tokens: "㈜…" normalises to "(주)...".
 
 
 def test_window_pieces_splits_only_lines_that_do_not_fit():

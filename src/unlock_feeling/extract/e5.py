@@ -249,10 +249,10 @@ class E5Encoder:
 
     def fits(self, text: str, prefix: str = "query: ") -> bool:
         """Whether `token_ids` keeps all of `text` (no truncation at `max_tokens`)."""
-        room = self.max_tokens - 2
-        if len(prefix + text) + 1 <= room:  # a token covers at least one character (+ the leading ▁)
+        room, tok = self.max_tokens - 2, self.weights.tokenizer
+        if len(tok.normalize(prefix + text)) <= room:  # each token covers at least one normalised character
             return True
-        return len(self.weights.tokenizer.encode(prefix + text)) <= room
+        return len(tok.encode(prefix + text)) <= room
 
     def embed_tokens(self, batch: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
         """Token ids → (B, T, H) embeddings after the embedding LayerNorm, and the (B, T) mask."""
