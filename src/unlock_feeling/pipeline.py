@@ -344,6 +344,7 @@ class Analyzer:
         lines = [line.strip() for line in content.splitlines() if line.strip()]
         if not lines:
             raise UserInputError(f"{info.path}: contains no text")
+        self._loaded("text")  # the encoder's tokenizer tells which lines fit: wait for its background load
         fits = self.extractors.text.model.encoder.fits
         return [_Item(Utterance(float("nan"), float("nan"), piece, lang))
                 for line, lang in zip(lines, _line_languages(lines, self.options.language))
