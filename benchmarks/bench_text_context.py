@@ -26,21 +26,8 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _bootstrap import resamples, scores  # noqa: E402
+from _dialogue import meld_in_order, previous  # noqa: E402
 from _doc import machine, write_section  # noqa: E402
-
-
-def previous(dialogue: list[str], speaker: list[str], same: bool | None) -> np.ndarray:
-    """Index of the latest earlier utterance of the same dialogue (-1: none); `same` True / False
-    restricts it to the same speaker / another speaker."""
-    out = np.full(len(dialogue), -1)
-    for i in range(len(dialogue)):
-        j = i - 1
-        while j >= 0 and dialogue[j] == dialogue[i]:
-            if same is None or (speaker[j] == speaker[i]) == same:
-                out[i] = j
-                break
-            j -= 1
-    return out
 
 
 def main() -> None:
@@ -48,7 +35,6 @@ def main() -> None:
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
 
-    from unlock_feeling.datasets.text import read_manifest
     from unlock_feeling.extract.text import TextEmotionModel
     from unlock_feeling.labels import LABELS
     from unlock_feeling.models.registry import model_path
@@ -57,14 +43,11 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=ROOT / "data" / "text")
     ap.add_argument("--resamples", type=int, default=500)
     args = ap.parse_args()
-    rows = [r for r in read_manifest(args.data / "meld.csv") if r.split == "val"]
-    rows.sort(key=lambda r: tuple(int(x) for x in r.dialogue.split("/")))
+    rows = meld_in_order(args.data, ("val",))
     model = TextEmotionModel.load(model_path("text-emotion-e5"))
     states = model.embed([r.text for r in rows])
     y = np.array([LABELS.index(r.label) for r in rows])
-    dialogue = [r.dialogue.split("/")[0] for r in rows]
-    speaker = [r.speaker for r in rows]
-    prev = previous(dialogue, speaker, None)
+    prev = previous(rows)
     has = prev >= 0
     samples = resamples(len(y), args.resamples, np.random.default_rng(0))
 
@@ -103,7 +86,7 @@ def main() -> None:
         "current utterance": z,
         "+ previous utterance": np.hstack([z, logits_of(prev)]),
         "+ previous of the same speaker and of another speaker":
-            np.hstack([z, logits_of(previous(dialogue, speaker, True)), logits_of(previous(dialogue, speaker, False))]),
+            np.hstack([z, logits_of(previous(rows, True)), logits_of(previous(rows, False))]),
     }
     folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(z, y))
     trained = []

@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _bootstrap import resamples, scores  # noqa: E402
+from _dialogue import meld_in_order, previous  # noqa: E402
 from _doc import machine, write_section  # noqa: E402
 
 CONTEXT_TOKENS = 48
@@ -37,17 +38,14 @@ def train(variant: str, seed: int, data: Path, work: Path) -> None:
     from torch.nn import functional as F
     from sklearn.metrics import f1_score
 
-    from unlock_feeling.datasets.text import read_manifest
     from unlock_feeling.extract.text import base_encoder
     from unlock_feeling.labels import LABELS
     from unlock_feeling.train.text_model import TextEmotionNet, TextTrainConfig, class_weights, make_optimizer
 
     torch.set_num_threads(2)
-    rows = [r for r in read_manifest(data / "meld.csv") if r.split in ("train", "val")]
-    rows.sort(key=lambda r: (r.split, *(int(x) for x in r.dialogue.split("/"))))
-    dialogue = [(r.split, r.dialogue.split("/")[0]) for r in rows]
+    rows = meld_in_order(data, ("train", "val"))
     n = len(rows)
-    prev = [i - 1 if i and dialogue[i - 1] == dialogue[i] else -1 for i in range(n)]
+    prev = previous(rows)
     enc, _ = base_encoder()
     tok = enc.weights.tokenizer
     cfg = TextTrainConfig(seed=seed)
@@ -134,11 +132,9 @@ def train(variant: str, seed: int, data: Path, work: Path) -> None:
 def report(data: Path, work: Path, seeds: list[int], epochs: int, count: int) -> None:
     from sklearn.metrics import f1_score
 
-    from unlock_feeling.datasets.text import read_manifest
     from unlock_feeling.labels import LABELS
 
-    rows = [r for r in read_manifest(data / "meld.csv") if r.split == "val"]
-    rows.sort(key=lambda r: tuple(int(x) for x in r.dialogue.split("/")))
+    rows = meld_in_order(data, ("val",))
     y = np.array([LABELS.index(r.label) for r in rows])
     samples = resamples(len(y), count, np.random.default_rng(0))
 
