@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from unlock_feeling.fuse import late_fusion
-from unlock_feeling.labels import LABELS, normalize_label
+from unlock_feeling.labels import LABELS, format_shares, normalize_label, parse_shares
 from unlock_feeling.segment.vad import fixed_windows
 
 
@@ -14,6 +14,22 @@ def test_label_order_is_the_contract():
                                            ("Aversion", "disgust"), ("anger", "angry"), ("불안", None)])
 def test_normalize_label(name, expected):
     assert normalize_label(name) == expected
+
+
+def test_shares_read_any_spelling_rescale_and_round_trip():
+    assert parse_shares("joy:2 슬픔:1, anger:1") == (("happy", 0.5), ("angry", 0.25), ("sad", 0.25))
+    assert parse_shares("surprise:0.4;happy:0.6") == (("happy", 0.6), ("surprise", 0.4))  # LABELS order
+    assert parse_shares("  ") == ()
+    assert format_shares((("happy", 2 / 3), ("sad", 1 / 3))) == "happy:0.667 sad:0.333"
+    assert format_shares((("neutral", 1.0),)) == "neutral:1"
+    shares = (("happy", 0.5), ("fear", 0.25), ("sad", 0.25))
+    assert parse_shares(format_shares(shares)) == shares
+
+
+@pytest.mark.parametrize("text", ["happy", "bored:0.5", "happy:-1", "happy:x", "happy:nan", "happy:0 sad:0", ":0.5"])
+def test_bad_shares_are_refused(text):
+    with pytest.raises(ValueError):
+        parse_shares(text)
 
 
 def test_fusion_drops_missing_modalities_and_sums_to_one():

@@ -193,8 +193,29 @@ def test_averaged_runs_are_the_mean_of_their_weights(base):
         average_nets([nets[0], TextEmotionNet(base.weights, replace(cfg, rank=8))], base.weights)
 
 
+def test_soft_targets_are_the_shares_and_hard_ones_the_label():
+    torch = pytest.importorskip("torch")
+    from torch.nn import functional as F
+
+    from unlock_feeling.datasets.text import TextItem
+    from unlock_feeling.train.text_model import target_distributions
+
+    items = [TextItem("a", "happy", "train", shares=(("happy", 0.75), ("sad", 0.25))), TextItem("b", "fear", "train")]
+    soft, hard = target_distributions(items, soft=True), target_distributions(items, soft=False)
+    assert soft[0, LABELS.index("happy")] == 0.75 and soft[0, LABELS.index("sad")] == 0.25
+    assert soft[1, LABELS.index("fear")] == 1.0 and hard[0, LABELS.index("happy")] == 1.0
+    np.testing.assert_array_equal(soft.sum(1), 1.0)
+    np.testing.assert_array_equal(hard.sum(1), 1.0)
+    logits = torch.randn(2, len(LABELS))
+    # hard targets as distributions give the same loss as class ids (the recipe before soft labels)
+    torch.testing.assert_close(F.cross_entropy(logits, torch.from_numpy(hard)),
+                               F.cross_entropy(logits, torch.tensor([LABELS.index("happy"), LABELS.index("fear")])))
+    assert not torch.isclose(F.cross_entropy(logits, torch.from_numpy(soft)), F.cross_entropy(logits, torch.from_numpy(hard)))
+
+
 def test_train_text_command_averages_runs(tmp_path):
-    """`train-text --runs 2` trains twice, averages, calibrates and writes a model `analyze` loads."""
+    """`train-text --runs 2 --soft-labels` trains twice, averages, calibrates and writes a model
+    `analyze` loads; rows with a shares column train towards it."""
     pytest.importorskip("torch")
     from typer.testing import CliRunner
 
@@ -207,19 +228,19 @@ def test_train_text_command_averages_runs(tmp_path):
             for r in csv.DictReader(f, delimiter="\t"):
                 by_label.setdefault(r["label"], []).append(r["text"])
         for label, texts in by_label.items():
-            rows += [(t, label, "train") for t in texts[:4]] + [(t, label, "val") for t in texts[4:6]]
-            rows += [(texts[6], label, "test")]
+            rows += [(t, label, "train", "") for t in texts[:3]] + [(texts[3], label, "train", f"{label}:3 neutral:1")]
+            rows += [(t, label, "val", "") for t in texts[4:6]] + [(texts[6], label, "test", "")]
     data = tmp_path / "mine.csv"
     with open(data, "w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows([("text", "label", "split"), *rows])
+        csv.writer(f).writerows([("text", "label", "split", "shares"), *rows])
     out = tmp_path / "mine.safetensors"
     result = CliRunner().invoke(app, ["train-text", str(data), "-o", str(out), "--store", str(tmp_path / "st"),
-                                      "--epochs", "1", "--runs", "2"])
+                                      "--epochs", "1", "--runs", "2", "--soft-labels"])
     assert result.exit_code == 0, result.output
     assert "test: 14 sentences" in result.output
     model = TextEmotionModel.load(out)
     training = json.loads(model.metadata["training"])
-    assert [r["seed"] for r in training["runs"]] == [0, 1]
+    assert [r["seed"] for r in training["runs"]] == [0, 1] and training["config"]["soft_labels"] is True
     assert next(iter(model.adapter.lora_a.values())).shape[0] == 2 * training["config"]["rank"]
     p = model(["I am so happy today!", "너무 무서워요."])
     assert p.shape == (2, len(LABELS))

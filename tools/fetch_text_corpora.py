@@ -93,6 +93,10 @@ def main() -> None:
     items: dict[str, list[TextItem]] = {
         "goemotions": goemotions_items(raw / "goemotions"),
         "kote": kote_items(raw / "kote"),
+        # Training items whose tags point to several classes, with their shares (soft labels):
+        # not read by the default recipe (tools/train_text_model.py --soft-labels --corpora ...).
+        "goemotions_mixed": goemotions_items(raw / "goemotions", mixed=True),
+        "kote_mixed": kote_items(raw / "kote", mixed=True),
         "meld": meld_items(raw / "meld"),
         "xed": xed_items(raw / "xed"),
         "own": own_items(ROOT / "corpus"),

@@ -43,6 +43,8 @@ def main() -> None:
     ap.add_argument("--n-frozen", type=int, default=TextTrainConfig.n_frozen)
     ap.add_argument("--rank", type=int, default=TextTrainConfig.rank)
     ap.add_argument("--weights", default="", help="per-corpus weights, e.g. meld=3,own-ko=12 (default DATASET_WEIGHTS)")
+    ap.add_argument("--soft-labels", action="store_true",
+                    help="train towards the annotators' distributions (manifest column shares) where given")
     ap.add_argument("--seed", type=int, default=TextTrainConfig.seed, help="initialisation and batch order")
     ap.add_argument("--runs", type=int, default=RUNS, help="runs (seeds seed, seed+1, ...) averaged into one model")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: all cores)")
@@ -66,7 +68,7 @@ def main() -> None:
 
         torch.set_num_threads(args.threads)
     cfg = TextTrainConfig(n_frozen=args.n_frozen, rank=args.rank, epochs=args.epochs, seed=args.seed,
-                          runs=args.runs)
+                          runs=args.runs, soft_labels=args.soft_labels)
     t0 = time.time()
     model, summary = train_text_model(items, cfg, args.store, weights)
     model.save(args.out)

@@ -461,11 +461,12 @@ def train(
 
 @app.command("train-text", cls=_Command)
 def train_text(
-    data: Annotated[list[Path], typer.Argument(help="Manifest CSV/JSONL files (text, label[, split, weight]).", show_default=False)],
+    data: Annotated[list[Path], typer.Argument(help="Manifest CSV/JSONL files (text, label[, split, weight, shares]).", show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="The text model file to write (.safetensors).")],
     store: Annotated[Path, typer.Option(help="Feature store for the frozen lower-layer states (reused by later runs).")] = Path("text-features"),
     epochs: Annotated[int, typer.Option(min=1, max=50)] = 5,
     runs: Annotated[int, typer.Option(min=1, max=8, help="Train this many times (different seeds) and average the weights: steadier, and slower to train by as much.")] = 1,
+    soft_labels: Annotated[bool, typer.Option(help="Train towards the annotators' distribution (column shares, e.g. 'happy:0.6 surprise:0.4') where a row gives one, instead of its label alone.")] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
 ) -> None:
     """Fine-tune the text-emotion model (e5's upper layers + head) on your labelled sentences."""
@@ -483,7 +484,8 @@ def train_text(
             raise UserInputError("need sentences in both the train and the val split (give a split column, "
                                  "or enough rows for an automatic split)")
         model, summary = train_text_model([it for it in items if it.split != "test"],
-                                          TextTrainConfig(epochs=epochs, runs=runs), store, {}, log=err.print)
+                                          TextTrainConfig(epochs=epochs, runs=runs, soft_labels=soft_labels), store, {},
+                                          log=err.print)
         out.parent.mkdir(parents=True, exist_ok=True)
         model.save(out)
         Console().print(f"best epoch {', '.join(str(r.best_epoch) for r in summary.runs)}, "

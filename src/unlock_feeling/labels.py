@@ -39,3 +39,35 @@ def normalize_label(name: str) -> str | None:
     """Map a label spelled by a dataset or a model onto one of LABELS; None if it has no equivalent."""
     return _ALIASES.get(name.strip().lower())
 
+
+
+Shares = tuple[tuple[str, float], ...]
+"""A distribution over LABELS given by annotators (label, share), shares summing to 1; () = none."""
+
+
+def parse_shares(text: str) -> Shares:
+    """Read `happy:0.6 surprise:0.4` (labels in any spelling `normalize_label` knows; shares are
+    rescaled to sum to 1). Raises ValueError on an unknown label or a share that is not a
+    non-negative number, or when all shares are 0."""
+    parts: dict[str, float] = {}
+    for part in text.replace(",", " ").replace(";", " ").split():
+        name, sep, value = part.rpartition(":")
+        label = normalize_label(name) if sep else None
+        if label is None:
+            raise ValueError(f"{part!r} is not label:share with a label of {', '.join(LABELS)}")
+        try:
+            share = float(value)
+        except ValueError:
+            share = float("nan")
+        if not (0.0 <= share < float("inf")):
+            raise ValueError(f"{part!r}: the share is not a non-negative number")
+        parts[label] = parts.get(label, 0.0) + share
+    total = sum(parts.values())
+    if parts and total <= 0.0:
+        raise ValueError(f"{text!r}: all shares are 0")
+    return tuple((label, parts[label] / total) for label in LABELS if parts.get(label))
+
+
+def format_shares(shares: Shares) -> str:
+    """The inverse of `parse_shares` (3 decimals): `happy:0.667 angry:0.333`."""
+    return " ".join(f"{label}:{share:.3f}".rstrip("0").rstrip(".") for label, share in shares)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from unlock_feeling.errors import UserInputError
-from unlock_feeling.labels import normalize_label
+from unlock_feeling.labels import Shares, normalize_label
 
 Split = Literal["train", "val", "test"]
 SPLITS: tuple[str, ...] = ("train", "val", "test")
@@ -33,6 +33,9 @@ class Sample:
     source_label: str = ""
     weight: float = 1.0
     """How much the sample counts in training (e.g. annotator agreement); 1 by default."""
+    shares: Shares = ()
+    """The annotators' distribution over LABELS where a dataset gives one (a soft label; `label`
+    is normally its largest share); () = `label` alone."""
 
 
 @dataclass

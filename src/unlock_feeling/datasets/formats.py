@@ -9,6 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from unlock_feeling.datasets.base import LoadReport, Sample, map_label, register
+from unlock_feeling.labels import Shares, parse_shares
 
 VIDEO = {".mp4", ".m2ts", ".mkv", ".avi", ".mov", ".webm"}
 IMAGE = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
@@ -193,10 +194,19 @@ def _weight(raw: object, report: LoadReport) -> float:
     return w
 
 
+def _shares(raw: object, report: LoadReport) -> Shares:
+    try:
+        return parse_shares(str(raw or ""))
+    except ValueError:
+        report.skip("shares are not label:share pairs (the label used alone)")
+        return ()
+
+
 @register("manifest")
 def manifest(root: Path, report: LoadReport) -> list[Sample]:
-    """A CSV or JSONL file with path, start, end, text, label, speaker, split (path and label required;
-    relative paths are relative to the manifest's folder)."""
+    """A CSV or JSONL file with path, start, end, text, label, speaker, split, weight, shares (path or
+    text, and label required; relative paths are relative to the manifest's folder). `shares` is an
+    annotators' distribution such as `happy:0.6 surprise:0.4` (a soft label for text training)."""
     files = [root] if root.is_file() else sorted([*root.glob("*.csv"), *root.glob("*.jsonl")])
     samples = []
     counts: dict[str, int] = defaultdict(int)
@@ -226,5 +236,6 @@ def manifest(root: Path, report: LoadReport) -> list[Sample]:
                                   speaker=str(row.get("speaker") or ""), split=split,
                                   start=float(row.get("start") or 0.0), end=float(row.get("end") or 0.0),
                                   dataset="manifest", source_label=str(row["label"]),
-                                  weight=_weight(row.get("weight"), report)))
+                                  weight=_weight(row.get("weight"), report),
+                                  shares=_shares(row.get("shares"), report)))
     return samples

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from unlock_feeling.labels import LABELS, normalize_label
+from unlock_feeling.labels import LABELS, Shares, format_shares, normalize_label, parse_shares
 
 GOEMOTIONS_NAMES = (
     "admiration", "amusement", "anger", "annoyance", "approval", "caring", "confusion", "curiosity", "desire",
@@ -84,6 +84,22 @@ class TextItem:
     dialogue: str = ""
     """Dialogue id and turn (`12/3`) where the corpus is conversational."""
     dataset: str = ""
+    shares: Shares = ()
+    """How the mapped tags spread over LABELS (a soft label), where they point to more than one."""
+
+
+def shares_of(tags: Iterable[str], table: dict[str, str]) -> Shares:
+    """The share of the mapped tags pointing to each class, in LABELS order; () if none maps."""
+    counts = Counter(table[t] for t in tags if t in table)
+    total = sum(counts.values())
+    return tuple((label, counts[label] / total) for label in LABELS if counts[label]) if total else ()
+
+
+def mixed_item(text: str, shares: Shares, dataset: str) -> TextItem:
+    """A training item whose tags point to several classes (left out of the hard-label corpora):
+    labelled with its largest share (the first in LABELS order on a tie), weighted by it."""
+    label, top = max(shares, key=lambda p: p[1])
+    return TextItem(text, label, "train", round(top, 3), dataset=dataset, shares=shares)
 
 
 def vote(tags: Iterable[str], table: dict[str, str]) -> tuple[str, float] | None:
@@ -105,31 +121,38 @@ def _holdout(text: str, share: float) -> bool:
     return _hash_share(text) < share
 
 
-def goemotions_items(folder: Path) -> list[TextItem]:
-    """train/dev/test.tsv (`text \\t ids \\t comment id`): items whose labels map to one class."""
+def goemotions_items(folder: Path, mixed: bool = False) -> list[TextItem]:
+    """train/dev/test.tsv (`text \\t ids \\t comment id`): items whose labels map to one class;
+    with `mixed`, instead the training items whose labels map to several (`mixed_item`)."""
     items = []
     for name, split in (("train", "train"), ("dev", "val"), ("test", "test")):
         with open(folder / f"{name}.tsv", encoding="utf-8", newline="") as f:
             for row in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
-                result = vote((GOEMOTIONS_NAMES[int(i)] for i in row[1].split(",")), GOEMOTIONS_TO_LABEL)
-                if result and result[1] == 1.0:
-                    items.append(TextItem(row[0].strip(), result[0], split, 1.0, dataset="goemotions"))
+                shares = shares_of((GOEMOTIONS_NAMES[int(i)] for i in row[1].split(",")), GOEMOTIONS_TO_LABEL)
+                if len(shares) == 1 and not mixed:
+                    items.append(TextItem(row[0].strip(), shares[0][0], split, 1.0, dataset="goemotions"))
+                elif len(shares) > 1 and mixed and split == "train":
+                    items.append(mixed_item(row[0].strip(), shares, "goemotions"))
     return items
 
 
-def kote_items(folder: Path, val_share: float = 0.15) -> list[TextItem]:
+def kote_items(folder: Path, val_share: float = 0.15, mixed: bool = False) -> list[TextItem]:
     """val.tsv → train (and a held-out part as val, by text hash), test.tsv → test; plurality vote,
-    weighted by its share."""
+    weighted by its share, with the tags' `shares_of` the classes. With `mixed`, instead the
+    training items whose vote is a tie (`mixed_item`)."""
     items = []
     for name in ("val", "test"):
         with open(folder / f"{name}.tsv", encoding="utf-8", newline="") as f:
             for row in csv.reader(f, delimiter="\t"):
-                result = vote((KOTE_NAMES[int(i)] for i in row[2].split(",")), KOTE_TO_LABEL)
-                if result is None:
-                    continue
+                tags = [KOTE_NAMES[int(i)] for i in row[2].split(",")]
+                shares, result = shares_of(tags, KOTE_TO_LABEL), vote(tags, KOTE_TO_LABEL)
                 text = row[1].strip()
                 split = "test" if name == "test" else "val" if _holdout(text, val_share) else "train"
-                items.append(TextItem(text, result[0], split, round(result[1], 3), dataset="kote"))
+                if result is not None and not mixed:
+                    items.append(TextItem(text, result[0], split, round(result[1], 3), dataset="kote",
+                                          shares=shares if len(shares) > 1 else ()))
+                elif result is None and shares and mixed and split == "train":
+                    items.append(mixed_item(text, shares, "kote"))
     return items
 
 
@@ -236,10 +259,11 @@ def write_manifest(items: Iterable[TextItem], path: Path) -> None:
         for item in items:
             if item.label not in LABELS:
                 raise ValueError(f"label {item.label!r} is not one of {LABELS}")
-            w.writerow(asdict(item))
+            w.writerow(asdict(item) | {"shares": format_shares(item.shares)})
 
 
 def read_manifest(path: Path) -> list[TextItem]:
     with open(path, encoding="utf-8", newline="") as f:
         return [TextItem(r["text"], r["label"], r["split"], float(r.get("weight") or 1.0), r.get("speaker") or "",
-                         r.get("dialogue") or "", r.get("dataset") or "") for r in csv.DictReader(f)]
+                         r.get("dialogue") or "", r.get("dataset") or "", parse_shares(r.get("shares") or ""))
+                for r in csv.DictReader(f)]

@@ -42,6 +42,9 @@ class TextTrainConfig:
     weight_decay: float = 0.01
     dropout: float = 0.1
     seed: int = 0
+    soft_labels: bool = False
+    """Train towards each item's `shares` (the annotators' distribution) where it has them, instead
+    of its one label (cross-entropy with a distribution as the target)."""
     runs: int = 1
     """Independent runs (seeds `seed`, `seed + 1`, ...) whose weights are averaged into one model
     (a "model soup", `average_nets`): same size and speed at run time, training time × runs."""
@@ -218,6 +221,16 @@ def make_optimizer(net: TextEmotionNet) -> torch.optim.Optimizer:
                              weight_decay=cfg.weight_decay)
 
 
+def target_distributions(items: Sequence[TextItem], soft: bool) -> np.ndarray:
+    """Training targets, one row of probabilities over LABELS per item: its `shares` where `soft`
+    and it has them, otherwise all on its label."""
+    out = np.zeros((len(items), len(LABELS)), np.float32)
+    for row, item in zip(out, items):
+        for label, share in item.shares if soft and item.shares else ((item.label, 1.0),):
+            row[LABELS.index(label)] = share
+    return out
+
+
 def class_weights(labels: np.ndarray, groups: np.ndarray, power: float = 0.5) -> np.ndarray:
     """Per-item weight (n_group / n_group_class)^power, normalised to mean 1 per group."""
     w = np.ones(len(labels), np.float32)
@@ -268,13 +281,13 @@ def macro_f1_by_group(y: np.ndarray, pred: np.ndarray, groups: np.ndarray) -> di
 def load_text_items(paths: Sequence[Path]) -> list[TextItem]:
     """Labelled sentences from manifest files (CSV/JSONL, read by the `manifest` dataset loader);
     rows without a split are split by speaker (or row) like every other dataset. A `weight`
-    column, where present, weights each sentence."""
+    column, where present, weights each sentence; a `shares` column gives soft labels."""
     from unlock_feeling.datasets.base import load_dataset
 
     items = []
     for path in paths:
         samples, _ = load_dataset(path, "manifest")
-        items += [TextItem(s.text, s.label, s.split, s.weight, s.speaker, dataset=Path(path).stem)
+        items += [TextItem(s.text, s.label, s.split, s.weight, s.speaker, dataset=Path(path).stem, shares=s.shares)
                   for s in samples if s.text]
     if not items:
         from unlock_feeling.errors import UserInputError
@@ -327,6 +340,7 @@ def train_text_model(items: Sequence[TextItem], cfg: TextTrainConfig, store_root
     states = lower_states(texts, encoder, LowerStatesConfig(cfg.n_frozen, encoder.max_tokens, encoder_sha),
                           FeatureStore(Path(store_root)), progress=progress)
     y = np.array([LABELS.index(it.label) for it in items])
+    targets = target_distributions(items, cfg.soft_labels)
     groups = np.array([it.dataset for it in items])
     split = np.array([it.split for it in items])
     w = np.array([it.weight for it in items], np.float32) * class_weights(y, groups)
@@ -339,7 +353,7 @@ def train_text_model(items: Sequence[TextItem], cfg: TextTrainConfig, store_root
         seed = cfg.seed + run
         if cfg.runs > 1:
             log(f"run {run + 1}/{cfg.runs} (seed {seed})")
-        net, history, best_epoch = _train_run(encoder.weights, cfg, seed, tr_states, y[tr], w[tr],
+        net, history, best_epoch = _train_run(encoder.weights, cfg, seed, tr_states, targets[tr], w[tr],
                                               va_states, y[va], groups[va], log)
         nets.append(net)
         runs.append(TextTrainRun(seed, history, best_epoch))
@@ -361,7 +375,7 @@ def train_text_model(items: Sequence[TextItem], cfg: TextTrainConfig, store_root
 
 
 def _train_run(weights: E5Weights, cfg: TextTrainConfig, seed: int, tr_states: Sequence[np.ndarray],
-               y_tr: np.ndarray, w_tr: np.ndarray, va_states: Sequence[np.ndarray], y_va: np.ndarray,
+               targets_tr: np.ndarray, w_tr: np.ndarray, va_states: Sequence[np.ndarray], y_va: np.ndarray,
                g_va: np.ndarray, log: Callable[[str], None]) -> tuple[TextEmotionNet, list[EpochScores], int]:
     """One run from `seed`: the net at its best epoch (mean validation macro-F1 over corpora)."""
     torch.manual_seed(seed)
@@ -375,7 +389,7 @@ def _train_run(weights: E5Weights, cfg: TextTrainConfig, seed: int, tr_states: S
     history: list[EpochScores] = []
     best: tuple[float, dict[str, torch.Tensor], int] = (-1.0, {}, 0)
     for epoch in range(cfg.epochs):
-        loss = train_epoch(net, opt, sched, tr_states, y_tr, w_tr, rng, log)
+        loss = train_epoch(net, opt, sched, tr_states, targets_tr, w_tr, rng, log)
         per = macro_f1_by_group(y_va, logits_of(net, va_states).argmax(1), g_va)
         score = float(np.mean(list(per.values())))
         history.append(EpochScores(epoch + 1, round(loss, 4), per, round(score, 4)))
@@ -387,13 +401,14 @@ def _train_run(weights: E5Weights, cfg: TextTrainConfig, seed: int, tr_states: S
 
 
 def train_epoch(net: TextEmotionNet, opt: torch.optim.Optimizer, sched, states: Sequence[np.ndarray],  # type: ignore[no-untyped-def]
-                          y: np.ndarray, w: np.ndarray, rng: np.random.Generator,
+                          targets: np.ndarray, w: np.ndarray, rng: np.random.Generator,
                           log: Callable[[str], None] = print, log_every: int = 100) -> float:
+    """One pass over `states` towards `targets` (class ids, or rows of class probabilities)."""
     net.train()
     order = length_bucketed_order(states, net.cfg.batch_size, rng)
     total, count, t0 = 0.0, 0, time.time()
     for step, (sel, x, mask) in enumerate(batches(states, order, net.cfg.batch_size)):
-        loss_each = F.cross_entropy(net(x, mask), torch.from_numpy(y[sel]), reduction="none")
+        loss_each = F.cross_entropy(net(x, mask), torch.from_numpy(targets[sel]), reduction="none")
         weights = torch.from_numpy(w[sel])
         loss = (loss_each * weights).sum() / weights.sum()
         opt.zero_grad()
