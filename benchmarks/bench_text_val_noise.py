@@ -5,6 +5,9 @@ criterion) and, for MELD dev, weighted F1.
 
     python benchmarks/bench_text_val_noise.py REFERENCE.safetensors OTHER.safetensors ... \\
         [--data data/text] [--resamples 300]     # → docs/accuracy.md (section text-val-noise)
+
+With `--section NAME --heading TEXT` the table goes to its own section instead (one A/B of a
+recipe change, e.g. text-soft-labels), leaving the seven-model noise table as it is.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ def main() -> None:
     ap.add_argument("models", type=Path, nargs="+", help="the first one is the reference")
     ap.add_argument("--data", type=Path, default=ROOT / "data/text")
     ap.add_argument("--resamples", type=int, default=300)
+    ap.add_argument("--section", default="text-val-noise", help="the docs/accuracy.md section to (re)write")
+    ap.add_argument("--heading", default="Validation noise: how large a difference between two text models means something")
     args = ap.parse_args()
     val = [r for name in CORPORA for r in read_manifest(args.data / f"{name}.csv") if r.split == "val"]
     groups = sorted({r.dataset for r in val})
@@ -66,15 +71,16 @@ def main() -> None:
                 rows.append(f"| {g} {title} | {len(items)} | {path.stem} | {value:.3f} | {boot.std():.3f} | "
                             f"{value - ref_value:+.3f} ± {diff.std():.3f} |")
         sizes.append(f"{g} " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    lines = ["## Validation noise: how large a difference between two text models means something\n",
+    options = "" if args.section == "text-val-noise" else f" --section {args.section} --heading '{args.heading}'"
+    lines = [f"## {args.heading}\n",
              f"Measured {dt.date.today()} on {machine()} by `python benchmarks/bench_text_val_noise.py "
-             + " ".join(p.name for p in args.models) + f" --resamples {args.resamples}`.\n",
+             + " ".join(p.name for p in args.models) + f" --resamples {args.resamples}{options}`.\n",
              "Validation splits only, calibrated outputs as `analyze` uses them. 'SE' is the bootstrap standard "
              f"error over {args.resamples} resamples of the items; the difference to the first model is computed on "
              "the same resamples (paired), with its standard error.\n",
              "| validation set | items | model | score | SE | difference to the first ± SE |",
              "|---|---:|---|---:|---:|---:|", *rows, "", "Items per class: " + "; ".join(sizes) + "."]
-    write_section("text-val-noise", "\n".join(lines), ROOT / "docs" / "accuracy.md")
+    write_section(args.section, "\n".join(lines), ROOT / "docs" / "accuracy.md")
     print("\n".join(lines))
 
 
