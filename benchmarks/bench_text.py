@@ -213,7 +213,7 @@ def main() -> None:
     p_old = LinearHead.load(str(model_path("text-emotion-head")))(TextEmbedder("e5+use")(texts))
     print(f"previous model: {time.time() - t0:.0f} s", flush=True)
     def adapted(model: TextEmotionModel) -> str:
-        runs = len(training_runs(json.loads(model.metadata.get("training", "{}"))))
+        runs = len(training_runs(model.training))
         return (f"adapted e5, LoRA on the upper {12 - int(model.metadata.get('n_frozen', 0))} of 12 layers, real corpora"
                 + (f", average of {runs} runs" if runs > 1 else ""))
 
@@ -259,7 +259,7 @@ def main() -> None:
         " ".join(f"![{s}](img/confusion_text_{s.split(' (')[0].lower().replace(' ', '_').replace('-', '')}.png)"
                  for s in sets), ""]
     lines += speed_lines(args.model, args.previous)
-    training = json.loads(new_model.metadata.get("training", "{}"))
+    training = new_model.training
     runs = training_runs(training)
     val = training.get("val_macro_f1") or (runs[0]["history"][runs[0]["best_epoch"] - 1]["val_macro_f1"] if runs else "")
     lines += ["", f"New model: `tools/train_text_model.py`; training summary: {len(runs)} run(s), best epochs "

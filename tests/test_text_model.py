@@ -250,12 +250,10 @@ def test_train_text_command_averages_runs(tmp_path):
 def test_training_runs_reads_both_metadata_layouts(shipped):
     """The shipped model records its two averaged runs; files written before `runs` existed kept
     their one run at the top level; a model without training metadata has none."""
-    import json
-
     from unlock_feeling.extract.text import training_runs
 
-    runs = training_runs(json.loads(shipped.metadata["training"]))
+    runs = training_runs(shipped.training)
     assert [r["seed"] for r in runs] == [0, 1] and all(r["best_epoch"] >= 1 for r in runs)
     old = {"config": {"seed": 3}, "history": [{"epoch": 1}], "best_epoch": 1}
     assert training_runs(old) == [{"seed": 3, "history": [{"epoch": 1}], "best_epoch": 1}]
-    assert training_runs({}) == []
+    assert training_runs({}) == [] and replace(shipped, metadata={}).training == {}

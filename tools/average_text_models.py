@@ -48,7 +48,7 @@ def main() -> None:
     groups = np.array([r.dataset for r in val])
     soup.temperature, soup.class_bias = calibrate(logits, y, groups)
     per = macro_f1_by_group(y, logits.argmax(1), groups)
-    trainings = [json.loads(m.metadata["training"]) for m in models]
+    trainings = [m.training for m in models]
     summary = dict(trainings[0], runs=[r for t in trainings for r in training_runs(t)], val_macro_f1=per,
                    val_mean=round(float(np.mean(list(per.values()))), 4), temperature=round(soup.temperature, 4),
                    bias=[round(float(b), 4) for b in soup.class_bias], averaged=[p.name for p in args.models])

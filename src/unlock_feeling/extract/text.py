@@ -129,6 +129,12 @@ class TextEmotionModel:
     def dim(self) -> int:
         return int(self.head_weight.shape[1])
 
+    @property
+    def training(self) -> dict:  # type: ignore[type-arg]
+        """How the file was trained (its `training` metadata: a `TextTrainSummary` as JSON); {} if unknown.
+        `training_runs(model.training)` lists its runs."""
+        return dict(json.loads(self.metadata.get("training", "{}")))
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
