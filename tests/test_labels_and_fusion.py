@@ -20,8 +20,9 @@ def test_shares_read_any_spelling_rescale_and_round_trip():
     assert parse_shares("joy:2 슬픔:1, anger:1") == (("happy", 0.5), ("angry", 0.25), ("sad", 0.25))
     assert parse_shares("surprise:0.4;happy:0.6") == (("happy", 0.6), ("surprise", 0.4))  # LABELS order
     assert parse_shares("  ") == ()
-    assert format_shares((("happy", 2 / 3), ("sad", 1 / 3))) == "happy:0.667 sad:0.333"
+    assert format_shares((("happy", 2 / 3), ("sad", 1 / 3))) == "happy:0.6667 sad:0.3333"
     assert format_shares((("neutral", 1.0),)) == "neutral:1"
+    assert parse_shares(format_shares((("happy", 0.9996), ("sad", 0.0004))))[1] == ("sad", pytest.approx(0.0004))
     shares = (("happy", 0.5), ("fear", 0.25), ("sad", 0.25))
     assert parse_shares(format_shares(shares)) == shares
 

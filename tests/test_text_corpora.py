@@ -109,6 +109,10 @@ def test_manifest_round_trip_and_product_loader(tmp_path):
     samples, report = load_dataset(bad, "manifest")  # an unreadable distribution: the label alone, and said so
     assert samples[0].shares == () and samples[0].label == "happy"
     assert "shares are not label:share pairs" in report.summary()
+    jsonl = tmp_path / "mine.jsonl"  # JSONL may give the distribution as an object
+    jsonl.write_text('{"text": "무서워", "label": "fear", "shares": {"fear": 3, "공포": 1, "sad": 1}}\n', encoding="utf-8")
+    samples, _ = load_dataset(jsonl, "manifest")
+    assert samples[0].shares == (("fear", 0.8), ("sad", 0.2))
     with pytest.raises(ValueError):
         write_manifest([TextItem("x", "joy", "train")], tmp_path / "bad.csv")
 

@@ -40,7 +40,6 @@ def normalize_label(name: str) -> str | None:
     return _ALIASES.get(name.strip().lower())
 
 
-
 Shares = tuple[tuple[str, float], ...]
 """A distribution over LABELS given by annotators (label, share), shares summing to 1; () = none."""
 
@@ -69,5 +68,5 @@ def parse_shares(text: str) -> Shares:
 
 
 def format_shares(shares: Shares) -> str:
-    """The inverse of `parse_shares` (3 decimals): `happy:0.667 angry:0.333`."""
-    return " ".join(f"{label}:{share:.3f}".rstrip("0").rstrip(".") for label, share in shares)
+    """The inverse of `parse_shares` (4 significant digits): `happy:0.6667 angry:0.3333`."""
+    return " ".join(f"{label}:{share:.4g}" for label, share in shares)

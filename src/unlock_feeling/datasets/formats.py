@@ -195,6 +195,9 @@ def _weight(raw: object, report: LoadReport) -> float:
 
 
 def _shares(raw: object, report: LoadReport) -> Shares:
+    """A `shares` cell: `happy:0.6 surprise:0.4`, or in JSONL also an object {"happy": 0.6, ...}."""
+    if isinstance(raw, dict):
+        raw = " ".join(f"{k}:{v}" for k, v in raw.items())
     try:
         return parse_shares(str(raw or ""))
     except ValueError:
