@@ -102,13 +102,17 @@ def mixed_item(text: str, shares: Shares, dataset: str) -> TextItem:
     return TextItem(text, label, "train", round(top, 3), dataset=dataset, shares=shares)
 
 
+def plurality(shares: Shares) -> tuple[str, float] | None:
+    """The class with the largest share, and that share; None on a tie or no share."""
+    ranked = sorted(shares, key=lambda p: -p[1])
+    if not ranked or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
+        return None
+    return ranked[0]
+
+
 def vote(tags: Iterable[str], table: dict[str, str]) -> tuple[str, float] | None:
     """The class most of the mapped tags point to, with their share; None on a tie or no mapped tag."""
-    counts = Counter(table[t] for t in tags if t in table).most_common()
-    total = sum(n for _, n in counts)
-    if not total or (len(counts) > 1 and counts[1][1] == counts[0][1]):
-        return None
-    return counts[0][0], counts[0][1] / total
+    return plurality(shares_of(tags, table))
 
 
 def _hash_share(text: str, part: int = 0) -> float:
@@ -145,7 +149,8 @@ def kote_items(folder: Path, val_share: float = 0.15, mixed: bool = False) -> li
         with open(folder / f"{name}.tsv", encoding="utf-8", newline="") as f:
             for row in csv.reader(f, delimiter="\t"):
                 tags = [KOTE_NAMES[int(i)] for i in row[2].split(",")]
-                shares, result = shares_of(tags, KOTE_TO_LABEL), vote(tags, KOTE_TO_LABEL)
+                shares = shares_of(tags, KOTE_TO_LABEL)
+                result = plurality(shares)
                 text = row[1].strip()
                 split = "test" if name == "test" else "val" if _holdout(text, val_share) else "train"
                 if result is not None and not mixed:
