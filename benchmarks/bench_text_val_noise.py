@@ -71,7 +71,7 @@ def main() -> None:
                 rows.append(f"| {g} {title} | {len(items)} | {path.stem} | {value:.3f} | {boot.std():.3f} | "
                             f"{value - ref_value:+.3f} ± {diff.std():.3f} |")
         sizes.append(f"{g} " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    options = "" if args.section == "text-val-noise" else f" --section {args.section} --heading '{args.heading}'"
+    options = "" if args.section == "text-val-noise" else f' --section {args.section} --heading "{args.heading}"'
     lines = [f"## {args.heading}\n",
              f"Measured {dt.date.today()} on {machine()} by `python benchmarks/bench_text_val_noise.py "
              + " ".join(p.name for p in args.models) + f" --resamples {args.resamples}{options}`.\n",
